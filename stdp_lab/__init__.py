@@ -1,0 +1,3 @@
+"""stdp_lab: unsupervised feature learning with spiking neural networks."""
+
+__version__ = "0.1.0"
