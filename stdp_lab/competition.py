@@ -1,0 +1,189 @@
+"""Competition between the neurons of a layer: lateral inhibition, WTA and k-WTA.
+
+The neurons of a layer are arranged as ``(n_locations, n_filters)``. The filters at
+one location form a *group*: they see the same patch of input and compete for it.
+One class, :class:`Competition`, covers the usual schemes through two mechanisms:
+
+* **selection** (``k``): in a step at most ``k`` neurons of a group may spike; when
+  more cross threshold, the ``k`` furthest above threshold win. ``k=1`` is hard
+  winner-take-all (Masquelier & Thorpe 2007; Kheradpisheh et al. 2018), larger
+  ``k`` is k-winners-take-all (Majani, Erlanson & Abu-Mostafa 1989).
+* **inhibition** (``inhibition``, ``inhibition_between``): each spike sends an
+  inhibitory current to the other neurons of its group in the next step, the
+  current-based equivalent of the inhibitory population of Diehl & Cook (2015).
+  ``inhibition_between`` extends it to the neurons of neighbouring locations
+  (within ``neighbourhood`` locations on the location grid), as in the
+  locally connected networks of Saunders et al. (2019).
+
+Soft inhibition is ``k=None`` with a finite strength; hard WTA is ``k=1`` with a
+strong inhibition that keeps the losers down after the winner fired.
+
+References
+----------
+.. [1] Diehl, P. U. & Cook, M. (2015). Unsupervised learning of digit recognition
+   using spike-timing-dependent plasticity. Front. Comput. Neurosci. 9:99.
+.. [2] Saunders, D. J. et al. (2019). Locally connected spiking neural networks for
+   unsupervised feature learning. Neural Networks 119, 332-340.
+.. [3] Masquelier, T. & Thorpe, S. J. (2007). Unsupervised learning of visual
+   features through spike timing dependent plasticity. PLoS Comput. Biol. 3(2).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from ._validation import check_choice, check_scalar
+
+__all__ = ["Competition", "make_competition", "COMPETITIONS"]
+
+
+class Competition(BaseEstimator):
+    """Lateral inhibition and winner selection among filters at each location.
+
+    Parameters
+    ----------
+    k : int or None, default=None
+        At most ``k`` neurons of a location spike per step (``None``: no limit).
+    inhibition : float, default=0.0
+        Inhibitory current each spike sends, in the next step, to every *other*
+        neuron at the same location (units of the neuron model's input current).
+    inhibition_between : float, default=0.0
+        Inhibitory current each spike sends, in the next step, to every neuron at
+        the neighbouring locations.
+    neighbourhood : int or None, default=None
+        Chebyshev radius on the location grid within which ``inhibition_between``
+        acts (``None``: all other locations).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from stdp_lab.competition import Competition
+    >>> wta = Competition(k=1)
+    >>> candidates = np.array([[[True, True, False]]])
+    >>> margin = np.array([[[0.2, 0.5, -1.0]]])
+    >>> wta.select(candidates, margin)
+    array([[[False,  True, False]]])
+    """
+
+    def __init__(self, k=None, inhibition=0.0, inhibition_between=0.0, neighbourhood=None):
+        self.k = k
+        self.inhibition = inhibition
+        self.inhibition_between = inhibition_between
+        self.neighbourhood = neighbourhood
+
+    def _check(self):
+        if self.k is not None:
+            check_scalar(self.k, "k", numbers.Integral, low=1)
+        check_scalar(self.inhibition, "inhibition", numbers.Real, low=0.0)
+        check_scalar(self.inhibition_between, "inhibition_between", numbers.Real, low=0.0)
+        if self.neighbourhood is not None:
+            check_scalar(self.neighbourhood, "neighbourhood", numbers.Integral, low=1)
+
+    @property
+    def inhibits(self) -> bool:
+        """Whether spikes send inhibition to other neurons."""
+        return self.inhibition > 0 or self.inhibition_between > 0
+
+    def select(self, candidates: np.ndarray, margin: np.ndarray) -> np.ndarray:
+        """Keep at most ``k`` spiking neurons per location.
+
+        Parameters
+        ----------
+        candidates : ndarray of bool, shape (n_samples, n_locations, n_filters)
+            Neurons that crossed threshold in this step.
+        margin : ndarray of shape (n_samples, n_locations, n_filters)
+            How far above threshold each neuron is; the largest margins win
+            (ties go to the lower filter index).
+
+        Returns
+        -------
+        spikes : ndarray of bool, shape (n_samples, n_locations, n_filters)
+        """
+        k = self.k
+        n_filters = candidates.shape[-1]
+        if k is None or k >= n_filters:
+            return candidates
+        # Cheap exit: most steps have no group with more than k candidates.
+        n_per_group = candidates.sum(axis=-1)  # (B, L)
+        if n_per_group.max(initial=0) <= k:
+            return candidates
+        score = np.where(candidates, margin, -np.inf)  # (B, L, F)
+        if k == 1:
+            winner = np.argmax(score, axis=-1)  # (B, L)
+            keep = np.zeros_like(candidates)
+            np.put_along_axis(keep, winner[..., None], True, axis=-1)
+            return keep & candidates
+        # Stable descending order: equal margins go to the lower filter index.
+        order = np.argsort(-score, axis=-1, kind="stable")[..., :k]  # (B, L, k)
+        keep = np.zeros_like(candidates)
+        np.put_along_axis(keep, order, True, axis=-1)
+        return keep & candidates
+
+    def neighbour_matrix(self, output_grid) -> np.ndarray | None:
+        """(L, L) 0/1 matrix of neighbouring locations (zero diagonal), or None."""
+        if self.inhibition_between == 0:
+            return None
+        rows, cols = output_grid
+        r, c = np.divmod(np.arange(rows * cols), cols)  # (L,), (L,)
+        dist = np.maximum(abs(r[:, None] - r[None]), abs(c[:, None] - c[None]))  # (L, L)
+        near = dist > 0
+        if self.neighbourhood is not None:
+            near &= dist <= self.neighbourhood
+        return near.astype(np.float64)
+
+    def inhibitory_current(
+        self, spikes: np.ndarray, neighbours: np.ndarray | None, out: np.ndarray
+    ) -> np.ndarray:
+        """Inhibitory current for the next step from this step's spikes.
+
+        Parameters
+        ----------
+        spikes : ndarray of bool, shape (n_samples, n_locations, n_filters)
+        neighbours : ndarray of shape (n_locations, n_locations) or None
+            From :meth:`neighbour_matrix`.
+        out : ndarray of shape (n_samples, n_locations, n_filters)
+            Written with the (non-negative) current to subtract.
+
+        Returns
+        -------
+        out : ndarray
+        """
+        per_location = spikes.sum(axis=-1, keepdims=True, dtype=out.dtype)  # (B, L, 1)
+        # Each neuron is inhibited by the other spikes of its location.
+        np.subtract(per_location, spikes, out=out)  # (B, L, F)
+        out *= self.inhibition
+        if neighbours is not None:
+            from_near = np.matmul(neighbours.astype(out.dtype), per_location)  # (B, L, 1)
+            out += self.inhibition_between * from_near
+        return out
+
+
+#: Named competition schemes accepted where a competition is expected.
+COMPETITIONS = {
+    "none": dict(),
+    "soft": dict(inhibition=1.0),
+    "wta": dict(k=1, inhibition=10.0),
+    "kwta": dict(k=3, inhibition=10.0),
+}
+
+
+def make_competition(competition) -> Competition:
+    """Return a :class:`Competition` from a name, an instance or None.
+
+    Names: ``"none"`` (independent neurons), ``"soft"`` (inhibition 1.0),
+    ``"wta"`` (k=1 with strong inhibition), ``"kwta"`` (k=3 with strong inhibition).
+    """
+    if competition is None:
+        return Competition()
+    if isinstance(competition, Competition):
+        return competition
+    if isinstance(competition, str):
+        check_choice(competition, "competition", list(COMPETITIONS))
+        return Competition(**COMPETITIONS[competition])
+    raise TypeError(
+        "competition must be a name, a Competition or None, got "
+        f"{type(competition).__name__}"
+    )

@@ -1,0 +1,496 @@
+"""Spike encoders: intensities in [0, 1] -> spike trains, one time step at a time.
+
+An encoder turns ``X`` of shape ``(n_samples, n_features)`` into ``n_timesteps``
+boolean arrays of shape ``(n_samples, n_features)``, yielded one after the other by
+:meth:`Encoder.steps`. The random work is done once, up front, in a sparse form
+(one event per spike), so memory grows with the number of spikes, never with
+``n_timesteps * n_samples * n_features``.
+
+Sample ``i``'s spike train depends only on ``X[i]``, ``seeds[i]``, the encoder's
+parameters, ``n_timesteps`` and ``dt``: never on the other rows, on the row's
+position or on the batch. This makes a transformer built on an encoder invariant to
+sample order and to subsets, provided it hands each sample the same seed.
+
+Times are in ms and rates in Hz throughout.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterator
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from ._validation import check_choice, check_intensities, check_scalar
+
+__all__ = [
+    "Encoder",
+    "PoissonEncoder",
+    "LatencyEncoder",
+    "RankOrderEncoder",
+    "make_encoder",
+]
+
+# Number of standard deviations above the mean used to size the first draw of
+# Poisson inter-spike gaps; the rare overflow is completed by further draws.
+_N_SD_GAPS = 4.0
+_EXTRA_GAPS = 4
+
+
+def _check_seeds(seeds, n_samples: int) -> np.ndarray:
+    """Return ``seeds`` as a 1-D array of non-negative ints of length ``n_samples``.
+
+    ``None`` gives all-zero seeds.
+    """
+    if seeds is None:
+        return np.zeros(n_samples, dtype=np.int64)
+    arr = np.asarray(seeds)
+    if arr.ndim != 1 or arr.shape[0] != n_samples:
+        raise ValueError(
+            f"seeds must have shape (n_samples,) = ({n_samples},), "
+            f"got an array of shape {arr.shape}"
+        )
+    if arr.size and arr.dtype.kind not in "iu":
+        raise TypeError(f"seeds must hold integers, got dtype {arr.dtype}")
+    if arr.size and arr.min() < 0:
+        raise ValueError(f"seeds must be non-negative, found minimum {arr.min()!r}")
+    return arr
+
+
+class Encoder(BaseEstimator):
+    """Base class of spike encoders.
+
+    Subclasses implement ``_events``, which returns every spike of the
+    presentation as a pair of flat arrays (time step, flat input index). This
+    class validates the input, sorts the events by time once and yields one dense
+    boolean array per time step.
+    """
+
+    def steps(
+        self, X, n_timesteps: int, dt: float = 1.0, seeds=None
+    ) -> Iterator[np.ndarray]:
+        """Yield the spikes of each time step.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Intensities in [0, 1]; float32, float64 or integer 0/1 arrays.
+        n_timesteps : int
+            Number of time steps of the presentation, >= 1.
+        dt : float, default=1.0
+            Time step in ms, > 0.
+        seeds : array-like of shape (n_samples,) of non-negative ints, default=None
+            One seed per sample; sample ``i``'s train depends only on ``X[i]``,
+            ``seeds[i]``, the encoder's parameters, ``n_timesteps`` and ``dt``.
+            ``None`` means all-zero seeds, so the result is deterministic (and two
+            equal rows then get equal trains). Deterministic encoders accept and
+            ignore it.
+
+        Yields
+        ------
+        spikes : ndarray of shape (n_samples, n_features), dtype bool
+            Spikes of one time step. The same buffer is reused: the array yielded
+            at step ``t`` is overwritten at step ``t + 1``, so copy it to keep it,
+            and do not write into it.
+
+        Raises
+        ------
+        ValueError
+            If ``X`` is not 2-D, holds NaN/inf, negative values or values > 1, if
+            ``seeds`` has the wrong shape or negative values, if ``n_timesteps < 1``
+            or ``dt <= 0``. Errors are raised when ``steps`` is called, not at the
+            first ``next``.
+
+        Notes
+        -----
+        All random work is done when ``steps`` is called, as sparse events (one
+        per spike) sorted by time; memory is proportional to the number of spikes
+        plus ``n_timesteps``, never to ``n_timesteps * n_samples * n_features``.
+        """
+        X = check_intensities(X, "X", upper=1.0)
+        n_timesteps = check_scalar(n_timesteps, "n_timesteps", numbers.Integral, low=1)
+        n_timesteps = int(n_timesteps)
+        dt = float(check_scalar(dt, "dt", numbers.Real, low=0, low_inclusive=False))
+        n_samples, n_features = X.shape
+        seeds = _check_seeds(seeds, n_samples)
+        self._check_params(dt)
+
+        times, flat = self._events(X, n_timesteps, dt, seeds)
+        # One stable sort by time; then each step is a contiguous slice. Small
+        # unsigned keys let numpy use its (faster) radix sort.
+        if n_timesteps <= np.iinfo(np.uint16).max:
+            times = times.astype(np.uint16)
+        order = np.argsort(times, kind="stable")
+        flat = np.ascontiguousarray(flat[order], dtype=np.intp)
+        counts = np.bincount(times, minlength=n_timesteps)  # (n_timesteps,)
+        bounds = np.zeros(n_timesteps + 1, dtype=np.intp)
+        np.cumsum(counts, out=bounds[1:])
+        return self._iterate(flat, bounds, n_samples, n_features, n_timesteps)
+
+    @staticmethod
+    def _iterate(flat, bounds, n_samples, n_features, n_timesteps):
+        buffer = np.zeros((n_samples, n_features), dtype=bool)
+        buffer_flat = buffer.reshape(-1)  # (n_samples * n_features,), a view
+        previous = flat[:0]
+        for t in range(n_timesteps):
+            current = flat[bounds[t] : bounds[t + 1]]
+            pass
+            buffer_flat[current] = True
+            previous = current
+            yield buffer
+
+    def encode(self, X, n_timesteps: int, dt: float = 1.0, seeds=None) -> np.ndarray:
+        """Return the whole spike train as one dense array.
+
+        A convenience for tests and plots on small data: it materialises
+        ``n_timesteps * n_samples * n_features`` booleans. Simulations should
+        consume :meth:`steps` instead.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Intensities in [0, 1].
+        n_timesteps : int
+            Number of time steps, >= 1.
+        dt : float, default=1.0
+            Time step in ms, > 0.
+        seeds : array-like of shape (n_samples,) of non-negative ints, default=None
+            One seed per sample, as in :meth:`steps`.
+
+        Returns
+        -------
+        spikes : ndarray of shape (n_timesteps, n_samples, n_features), dtype bool
+            Time-major spike trains, equal to the stacked output of :meth:`steps`.
+        """
+        iterator = self.steps(X, n_timesteps, dt=dt, seeds=seeds)
+        X_shape = np.shape(X)
+        out = np.empty((int(n_timesteps), *X_shape), dtype=bool)
+        for t, spikes in enumerate(iterator):
+            out[t] = spikes
+        return out
+
+    def _check_params(self, dt: float) -> None:
+        """Validate the encoder's parameters; subclasses override."""
+
+    def _events(self, X, n_timesteps, dt, seeds):
+        """Return ``(times, flat)``: the step and the flat index of each spike.
+
+        ``flat`` indexes the C-ordered ``(n_samples, n_features)`` array, and
+        ``times`` is an int array in ``[0, n_timesteps - 1]``.
+        """
+        raise NotImplementedError
+
+
+class PoissonEncoder(Encoder):
+    """Poisson (Bernoulli per step) rate coding.
+
+    Each input spikes in each step independently with probability
+    ``p = x * max_rate * dt / 1000``, so an input of intensity ``x`` fires at
+    ``x * max_rate`` Hz and at most once per step.
+
+    Parameters
+    ----------
+    max_rate : float, default=128.0
+        Firing rate in Hz of an input of intensity 1. ``max_rate * dt`` must not
+        exceed 1000 (a probability above 1 per step). The default follows
+        BindsNET's Diehl & Cook example, in which a pixel of 255 scaled to 1.0
+        fires at 128 Hz; Diehl & Cook (2015) themselves used 63.75 Hz
+        (pixel / 4).
+
+    Notes
+    -----
+    Spike of input :math:`j` at step :math:`t`:
+
+    .. math::
+
+        s_j[t] \\sim \\mathrm{Bernoulli}(p_j), \\qquad
+        p_j = x_j \\, r_{\\max} \\, \\Delta t / 1000,
+
+    independent over steps and inputs. The gaps between successive spikes of an
+    input are then geometric, :math:`P(g = k) = (1 - p_j)^{k - 1} p_j`, and the
+    encoder draws these gaps (with ``numpy.random.Generator.geometric``) rather
+    than one Bernoulli per step, so the work is proportional to the number of
+    spikes. Each sample uses its own ``np.random.default_rng(seeds[i])``.
+
+    References
+    ----------
+    .. [1] Dayan, P. and Abbott, L. F. (2001). Theoretical Neuroscience, ch. 1.
+       MIT Press.
+    .. [2] Diehl, P. U. and Cook, M. (2015). Unsupervised learning of digit
+       recognition using spike-timing-dependent plasticity. Frontiers in
+       Computational Neuroscience 9:99.
+    .. [3] Hazan, H. et al. (2018). BindsNET: a machine learning-oriented spiking
+       neural networks library in Python. Frontiers in Neuroinformatics 12:89.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from stdp_lab.encoding import PoissonEncoder
+    >>> X = np.array([[0.0, 0.5, 1.0]])
+    >>> spikes = PoissonEncoder(max_rate=100.0).encode(X, n_timesteps=1000, seeds=[7])
+    >>> spikes.shape
+    (1000, 1, 3)
+    >>> int(spikes[:, 0, 0].sum())
+    0
+    """
+
+    def __init__(self, max_rate=128.0):
+        self.max_rate = max_rate
+
+    def _check_params(self, dt):
+        check_scalar(self.max_rate, "max_rate", numbers.Real, low=0)
+        if self.max_rate * dt > 1000.0:
+            raise ValueError(
+                f"max_rate * dt / 1000 is the spike probability per step of an "
+                f"input of intensity 1 and must be <= 1; got max_rate="
+                f"{self.max_rate!r} Hz and dt={dt!r} ms; lower max_rate or dt"
+            )
+
+    def _events(self, X, n_timesteps, dt, seeds):
+        n_samples, n_features = X.shape
+        scale = float(self.max_rate) * dt / 1000.0
+        all_times = []
+        all_flat = []
+        # One Generator per sample is what makes each train depend on its own
+        # seed only; the work inside a sample is vectorised over its inputs.
+        for i in range(n_samples):
+            p_row = X[i].astype(np.float64) * scale  # (n_features,)
+            active = np.flatnonzero(p_row > 0)
+            if active.size == 0:
+                continue
+            rng = np.random.default_rng(seeds[i])
+            times, inputs = _poisson_times(rng, p_row[active], n_timesteps)
+            all_times.append(times)
+            all_flat.append(i * n_features + active[inputs])
+        if not all_times:
+            empty = np.zeros(0, dtype=np.intp)
+            return empty, empty
+        return np.concatenate(all_times), np.concatenate(all_flat)
+
+
+def _poisson_times(rng, p, n_timesteps):
+    """Spike steps of independent Bernoulli(p) inputs over ``n_timesteps`` steps.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    p : ndarray of shape (n_inputs,)
+        Spike probability per step of each input, in (0, 1].
+    n_timesteps : int
+
+    Returns
+    -------
+    times, inputs : ndarray of shape (n_events,)
+        Step (in ``[0, n_timesteps - 1]``) and input index of each spike.
+    """
+    n_inputs = p.shape[0]
+    previous = np.full(n_inputs, -1, dtype=np.int64)  # time of the last spike
+    inputs = np.arange(n_inputs)
+    times_chunks = []
+    inputs_chunks = []
+    while inputs.size:
+        # Enough gaps to cover the remaining steps with high probability: the
+        # spike count in n_left steps is Binomial(n_left, p).
+        p_left = p[inputs]
+        n_left = n_timesteps - 1 - previous  # (n_inputs_left,)
+        mean = n_left * p_left
+        sd = np.sqrt(mean * (1.0 - p_left))
+        n_gaps = np.ceil(mean + _N_SD_GAPS * sd + _EXTRA_GAPS).astype(np.intp)
+        n_gaps = np.minimum(n_gaps, n_left)  # never more spikes than steps left
+        times, segment_last = _segmented_times(rng, p_left, n_gaps, previous)
+        owner = np.repeat(inputs, n_gaps)  # (sum(n_gaps),)
+        keep = times < n_timesteps
+        times_chunks.append(times[keep])
+        inputs_chunks.append(owner[keep])
+        # Inputs whose last drawn spike is before the last step may spike again.
+        more = segment_last < n_timesteps - 1
+        inputs = inputs[more]
+        previous = segment_last[more]
+    return np.concatenate(times_chunks), np.concatenate(inputs_chunks)
+
+
+def _segmented_times(rng, p, n_gaps, previous):
+    """Draw ``n_gaps[j]`` geometric gaps for input ``j`` and cumulate them.
+
+    Returns the spike times of every drawn gap, ``previous[j] + cumsum(gaps)``
+    within each input's segment, and the last time of each segment.
+    """
+    p_rep = np.repeat(p, n_gaps)  # (sum(n_gaps),)
+    gaps = rng.geometric(p_rep).astype(np.int64)
+    # A gap past the presentation ends the segment; clipping keeps the cumulative
+    # sum small (no overflow for tiny p) and the time still >= n_timesteps.
+    np.minimum(gaps, np.iinfo(np.int32).max, out=gaps)
+    cumulative = np.cumsum(gaps)  # (sum(n_gaps),)
+    ends = np.cumsum(n_gaps)  # (n_inputs,), one past each segment
+    starts = ends - n_gaps
+    before = cumulative[starts] - gaps[starts]  # cumulative sum before each segment
+    offset = np.repeat(previous - before, n_gaps)  # (sum(n_gaps),)
+    times = cumulative + offset
+    return times, times[ends - 1]
+
+
+class LatencyEncoder(Encoder):
+    """Intensity-to-latency coding: one spike per input, earlier when brighter.
+
+    Parameters
+    ----------
+    t_max : float or None, default=None
+        Coding window in ms: an input of intensity ``x > 0`` fires at
+        ``t = (1 - x) * t_max``. ``None`` uses the whole presentation,
+        ``n_timesteps * dt``.
+    kind : {"linear"}, default="linear"
+        Latency code. Only the linear code is implemented.
+
+    Notes
+    -----
+    .. math::
+
+        t_j = (1 - x_j) \\, T_{\\mathrm{win}}, \\qquad
+        \\mathrm{step}_j = \\min\\left(\\left\\lfloor t_j / \\Delta t
+        \\right\\rfloor, n_{\\mathrm{timesteps}} - 1\\right),
+
+    for :math:`x_j > 0`; an input with :math:`x_j = 0` never fires. A time within
+    1e-9 of a step boundary is rounded to it first, so that floating-point error
+    does not move a spike by one step. The code is deterministic: ``seeds`` are
+    accepted for a uniform API and ignored.
+
+    References
+    ----------
+    .. [1] Thorpe, S. and Gautrais, J. (1998). Rank order coding. In
+       Computational Neuroscience: Trends in Research, pp. 113-118. Plenum.
+    .. [2] Kheradpisheh, S. R. et al. (2018). STDP-based spiking deep
+       convolutional neural networks for object recognition. Neural Networks
+       99:56-67.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from stdp_lab.encoding import LatencyEncoder
+    >>> spikes = LatencyEncoder().encode(np.array([[1.0, 0.5, 0.0]]), n_timesteps=10)
+    >>> [np.flatnonzero(spikes[:, 0, j]).tolist() for j in range(3)]
+    [[0], [5], []]
+    """
+
+    def __init__(self, t_max=None, kind="linear"):
+        self.t_max = t_max
+        self.kind = kind
+
+    def _check_params(self, dt):
+        if self.t_max is not None:
+            check_scalar(self.t_max, "t_max", numbers.Real, low=0, low_inclusive=False)
+        check_choice(self.kind, "kind", ("linear",))
+
+    def _events(self, X, n_timesteps, dt, seeds):
+        window = n_timesteps * dt if self.t_max is None else float(self.t_max)
+        flat = np.flatnonzero(X)  # (n_events,), indices into X.ravel()
+        x = X.reshape(-1)[flat].astype(np.float64)  # (n_events,)
+        t = (1.0 - x) * window  # ms
+        steps = np.floor(np.round(t / dt, 9))
+        times = np.clip(steps, 0, n_timesteps - 1).astype(np.intp)
+        return times, flat
+
+
+class RankOrderEncoder(Encoder):
+    """Rank-order coding: one spike per input, in order of decreasing intensity.
+
+    Among the ``n_active`` non-zero inputs of a sample, the input of rank ``r``
+    (0 = brightest) fires at step ``floor(r * n_timesteps / n_active)``, so the
+    ranks are spread evenly over the presentation. Equal intensities share the
+    rank of the first of the tie (the number of strictly brighter inputs).
+    Inputs with intensity 0 never fire. Deterministic: ``seeds`` are ignored.
+
+    Notes
+    -----
+    .. math::
+
+        r_j = \\#\\{k : x_k > x_j\\}, \\qquad
+        \\mathrm{step}_j = \\left\\lfloor r_j \\, n_{\\mathrm{timesteps}} /
+        n_{\\mathrm{active}} \\right\\rfloor, \\quad x_j > 0.
+
+    Only the order of the inputs is kept, not their values, as in rank-order
+    coding; the step is computed in integer arithmetic.
+
+    References
+    ----------
+    .. [1] Thorpe, S. and Gautrais, J. (1998). Rank order coding. In
+       Computational Neuroscience: Trends in Research, pp. 113-118. Plenum.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from stdp_lab.encoding import RankOrderEncoder
+    >>> X = np.array([[0.2, 0.9, 0.0, 0.5]])
+    >>> spikes = RankOrderEncoder().encode(X, n_timesteps=6)
+    >>> [np.flatnonzero(spikes[:, 0, j]).tolist() for j in range(4)]
+    [[4], [0], [], [2]]
+    """
+
+    def __init__(self):
+        pass
+
+    def _events(self, X, n_timesteps, dt, seeds):
+        n_samples, n_features = X.shape
+        if X.size == 0:
+            empty = np.zeros(0, dtype=np.intp)
+            return empty, empty
+        order = np.argsort(-X, axis=1, kind="stable")  # (n_samples, n_features)
+        sorted_x = np.take_along_axis(X, order, axis=1)  # (n_samples, n_features)
+        # Position of the first element of each run of equal values = its rank.
+        positions = np.broadcast_to(np.arange(n_features), X.shape)
+        new_run = np.ones(X.shape, dtype=bool)
+        new_run[:, 1:] = sorted_x[:, 1:] != sorted_x[:, :-1]
+        run_start = np.where(new_run, positions, 0)
+        ranks_sorted = np.maximum.accumulate(run_start, axis=1)  # (n_samples, n_f)
+        ranks = np.empty_like(ranks_sorted)
+        np.put_along_axis(ranks, order, ranks_sorted, axis=1)  # back to input order
+        n_active = np.count_nonzero(X, axis=1)  # (n_samples,)
+        rows, cols = np.nonzero(X)  # (n_events,) each
+        times = (ranks[rows, cols].astype(np.int64) * n_timesteps) // n_active[rows]
+        flat = rows * n_features + cols  # (n_events,), C-order flat index
+        return times.astype(np.intp), flat.astype(np.intp)
+
+
+_ENCODERS = {
+    "poisson": PoissonEncoder,
+    "latency": LatencyEncoder,
+    "rank_order": RankOrderEncoder,
+}
+
+
+def make_encoder(encoder) -> Encoder:
+    """Return an encoder from a name or an instance.
+
+    Parameters
+    ----------
+    encoder : {"poisson", "latency", "rank_order"} or Encoder
+        A name gives a new instance with default parameters; an
+        :class:`Encoder` instance is returned unchanged.
+
+    Returns
+    -------
+    encoder : Encoder
+
+    Raises
+    ------
+    ValueError
+        If ``encoder`` is an unknown name (the message lists the known ones).
+    TypeError
+        If ``encoder`` is neither a string nor an :class:`Encoder`.
+
+    Examples
+    --------
+    >>> from stdp_lab.encoding import make_encoder
+    >>> make_encoder("poisson")
+    PoissonEncoder()
+    """
+    if isinstance(encoder, Encoder):
+        return encoder
+    if isinstance(encoder, str):
+        check_choice(encoder, "encoder", tuple(_ENCODERS))
+        return _ENCODERS[encoder]()
+    raise TypeError(
+        "encoder must be one of "
+        + ", ".join(repr(name) for name in _ENCODERS)
+        + f" or an Encoder instance, got {type(encoder).__name__}"
+    )

@@ -1,0 +1,465 @@
+"""scikit-learn estimators: SpikingFeatureLearner (transformer) and
+SpikeCountClassifier (the label-assignment readout of Diehl & Cook 2015)."""
+
+from __future__ import annotations
+
+import hashlib
+import numbers
+from collections.abc import Sequence
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+)
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._validation import check_choice, check_pair, check_rng, check_scalar
+from .competition import make_competition
+from .connectivity import make_connectivity
+from .encoding import make_encoder
+from .network import Layer, LayerParams, simulate
+from .neurons import make_neuron
+from .plasticity import make_rule
+
+__all__ = ["SpikingFeatureLearner", "SpikeCountClassifier"]
+
+_LAYERS = ("local", "conv", "dense")
+
+
+def _row_seeds(X: np.ndarray, key: int) -> np.ndarray:
+    """One 64-bit seed per row from the row's bytes and ``key``.
+
+    A sample's spike train then depends only on the sample and the fitted model,
+    not on its position in X or on the batch it is in.
+    """
+    X = np.ascontiguousarray(X, dtype=np.float64)  # same seed for float32 and float64
+    salt = int(key).to_bytes(8, "little")
+    return np.array(
+        [
+            int.from_bytes(hashlib.blake2b(row.tobytes(), digest_size=8, salt=salt).digest(), "little")
+            >> 1
+            for row in X
+        ],
+        dtype=np.uint64,
+    )
+
+
+class SpikingFeatureLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Unsupervised spiking feature learner: a layer of competing spiking neurons
+    whose synapses learn with a local plasticity rule; features are spike counts.
+
+    ``fit`` presents each sample of X (scaled to [0, 1] and encoded as spike
+    trains) for ``n_timesteps`` steps of ``dt`` ms while the rule changes the
+    weights; ``transform`` presents samples with learning off and returns each
+    output neuron's spike count.
+
+    Parameters
+    ----------
+    image_shape : tuple of int or None, default=None
+        ``(height, width)`` or ``(height, width, channels)`` (channels last) of
+        the flattened samples. None: a square grayscale image when the number of
+        features is a square, otherwise a ``1 x n_features`` strip.
+    connectivity : {"local", "conv", "dense"}, default="local"
+        Locally connected (own weights per location), convolutional (shared
+        weights) or dense layer.
+    kernel_size : int, pair of int or None, default=None
+        Receptive field size. None: ``round(3 * side / 7)`` of each image side
+        (12 for 28x28 digits), the whole input for a strip.
+    stride : int, pair of int or None, default=None
+        Distance between receptive fields. None: a third of the kernel (4 for a
+        kernel of 12).
+    n_filters : int, default=25
+        Filters (neurons) per location.
+    neuron : str or NeuronModel, default=None
+        None: an adaptive-threshold LIF (Diehl & Cook 2015).
+    rule : str or Rule, default=None
+        Plasticity rule or its name ("stdp", "stdp_multiplicative", "triplet",
+        "simplified_stdp", "hebbian", "oja", "bcm"). None: additive pair STDP.
+    encoder : str or Encoder, default="poisson"
+    n_timesteps : int, default=100
+        Time steps per sample presentation.
+    dt : float, default=1.0
+        Time step in ms.
+    competition : str or Competition, default="wta"
+        Competition among the filters of a location.
+    w_max : float, default=1.0
+        Upper weight bound (the lower one is 0).
+    norm : float or None, default=None
+        If given, each neuron's incoming weights are scaled to sum to ``norm``
+        after each batch (Diehl & Cook 2015 use 78.4 for 784 inputs).
+    input_scale : float or None, default=None
+        Intensity that maps to the encoder's maximum rate. None: the maximum of
+        the data seen by the first ``fit``/``partial_fit`` (over all features for
+        images, per feature for a strip of tabular data). Larger values are
+        clipped.
+    n_epochs : int, default=1
+    batch_size : int, default=32
+        Samples simulated together while learning (their weight changes add up).
+    random_state : int, Generator or None, default=None
+    n_jobs : int or None, default=None
+        Parallel jobs for ``transform`` (split over samples with joblib).
+    verbose : int, default=0
+        > 0 shows a progress bar over samples.
+    """
+
+    def __init__(
+        self,
+        *,
+        image_shape=None,
+        connectivity="local",
+        kernel_size=None,
+        stride=None,
+        n_filters=25,
+        neuron=None,
+        rule=None,
+        encoder="poisson",
+        n_timesteps=100,
+        dt=1.0,
+        competition="wta",
+        w_max=1.0,
+        norm=None,
+        input_scale=None,
+        n_epochs=1,
+        batch_size=32,
+        random_state=None,
+        n_jobs=None,
+        verbose=0,
+    ):
+        self.image_shape = image_shape
+        self.connectivity = connectivity
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.n_filters = n_filters
+        self.neuron = neuron
+        self.rule = rule
+        self.encoder = encoder
+        self.n_timesteps = n_timesteps
+        self.dt = dt
+        self.competition = competition
+        self.w_max = w_max
+        self.norm = norm
+        self.input_scale = input_scale
+        self.n_epochs = n_epochs
+        self.batch_size = batch_size
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    # -- configuration ---------------------------------------------------------
+    def _image_shape(self, n_features: int) -> tuple[int, int, int]:
+        """(height, width, channels) of a sample, from ``image_shape`` or inferred."""
+        if self.image_shape is None:
+            side = int(round(np.sqrt(n_features)))
+            if side * side == n_features:
+                return (side, side, 1)
+            return (1, n_features, 1)
+        shape = self.image_shape
+        if (
+            not isinstance(shape, Sequence)
+            or len(shape) not in (2, 3)
+            or not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) and s > 0 for s in shape)
+        ):
+            raise ValueError(
+                "image_shape must be None or a tuple (height, width[, channels]) of "
+                f"positive ints, got {shape!r}"
+            )
+        shape = tuple(int(s) for s in shape) + (1,) * (3 - len(shape))
+        if int(np.prod(shape)) != n_features:
+            raise ValueError(
+                f"image_shape {self.image_shape!r} holds {int(np.prod(shape))} values "
+                f"but X has {n_features} features"
+            )
+        return shape
+
+    def _default_kernel(self, image_shape):
+        height, width, _ = image_shape
+        if height == 1 or width == 1:  # a strip of tabular data: one location
+            return (height, width)
+        return (max(1, round(3 * height / 7)), max(1, round(3 * width / 7)))
+
+    def _build(self, n_features: int):
+        """Validate the parameters and build (layer, encoder, image_shape)."""
+        check_choice(self.connectivity, "connectivity", _LAYERS)
+        check_scalar(self.n_filters, "n_filters", numbers.Integral, low=1)
+        check_scalar(self.n_timesteps, "n_timesteps", numbers.Integral, low=1)
+        check_scalar(self.dt, "dt", numbers.Real, low=0.0, low_inclusive=False)
+        check_scalar(self.n_epochs, "n_epochs", numbers.Integral, low=1)
+        check_scalar(self.batch_size, "batch_size", numbers.Integral, low=1)
+        check_scalar(self.w_max, "w_max", numbers.Real, low=0.0, low_inclusive=False)
+        check_scalar(self.verbose, "verbose", numbers.Integral, low=0)
+        if self.input_scale is not None:
+            check_scalar(self.input_scale, "input_scale", numbers.Real, low=0.0, low_inclusive=False)
+        if self.n_jobs is not None:
+            check_scalar(self.n_jobs, "n_jobs", numbers.Integral)
+        image_shape = self._image_shape(n_features)
+        if self.connectivity == "dense":
+            conn = make_connectivity("dense", image_shape, n_filters=self.n_filters)
+        else:
+            if self.kernel_size is None:
+                kernel = self._default_kernel(image_shape)
+            else:
+                kernel = check_pair(self.kernel_size, "kernel_size")
+            if self.stride is None:
+                stride = (max(1, kernel[0] // 3), max(1, kernel[1] // 3))
+            else:
+                stride = check_pair(self.stride, "stride")
+            conn = make_connectivity(
+                self.connectivity, image_shape, kernel_size=kernel, stride=stride,
+                n_filters=self.n_filters,
+            )
+            conn.index  # noqa: B018  (raises now if the kernel does not fit the image)
+        neuron = make_neuron("adaptive_lif" if self.neuron is None else self.neuron)
+        rule = make_rule("stdp" if self.rule is None else self.rule)
+        competition = make_competition(self.competition)
+        competition._check()
+        encoder = make_encoder(self.encoder)
+        norm = self.norm
+        layer = Layer(conn, neuron=neuron, competition=competition, rule=rule,
+                      w_min=0.0, w_max=self.w_max, norm=norm)
+        layer._parts()  # validate the layer's own parameters now
+        return layer, encoder, image_shape
+
+    # -- learning --------------------------------------------------------------
+    def _validate_X(self, X, reset: bool) -> np.ndarray:
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=reset)
+        if X.size and X.min() < 0:
+            raise ValueError(
+                f"X must hold non-negative intensities, found minimum {X.min()!r}"
+            )
+        return X
+
+    def _atomic(self, method, *args):
+        """Run ``method``; if it raises, restore every attribute as it was."""
+        saved = dict(self.__dict__)
+        try:
+            return method(*args)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    def fit(self, X, y=None):
+        """Learn the weights from X, from scratch, over ``n_epochs`` passes.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Non-negative intensities (flattened images or tabular data).
+        y : ignored
+            Accepted for pipelines.
+
+        Returns
+        -------
+        self : SpikingFeatureLearner
+        """
+        return self._atomic(self._fit, X, True)
+
+    def partial_fit(self, X, y=None):
+        """Continue learning from X (one pass, in batches of ``batch_size``).
+
+        The first call initialises the model as ``fit`` would; the random state
+        carries over between calls, so that ``partial_fit`` over the batches of X
+        gives the same model as one epoch of ``fit``.
+        """
+        return self._atomic(self._fit, X, not hasattr(self, "weights_"))
+
+    def _fit(self, X, reset: bool):
+        X = self._validate_X(X, reset=reset)
+        if reset:
+            layer, encoder, image_shape = self._build(X.shape[1])
+            rng = check_rng(self.random_state)
+            dtype = X.dtype
+            params = layer.initial_params(rng, dtype)
+            self.layer_ = layer
+            self.image_shape_ = image_shape
+            self.input_scale_ = self._learn_scale(X, image_shape)
+            self.transform_seed_ = int(rng.integers(2**63))
+            self.n_samples_seen_ = 0
+            self._rng = rng
+            n_epochs = self.n_epochs
+        else:
+            layer, encoder, _ = self._build(X.shape[1])
+            self.layer_ = layer
+            params = LayerParams(self.weights_, self.thresholds_)
+            rng = self._rng
+            n_epochs = 1
+        Xs = self._scale(X)
+        with self._progress(n_epochs * len(X), "fit") as bar:
+            for _ in range(n_epochs):
+                for start in range(0, len(Xs), self.batch_size):
+                    batch = Xs[start : start + self.batch_size]
+                    seeds = rng.integers(2**63, size=len(batch))
+                    steps = encoder.steps(batch, self.n_timesteps, self.dt, seeds)
+                    params = simulate([layer], [params], steps, learn=True, dt=self.dt).params[0]
+                    bar.update(len(batch))
+        self.weights_ = params.weights
+        self.thresholds_ = params.theta
+        self.n_samples_seen_ += n_epochs * len(X)
+        self._n_features_out = layer.connectivity.n_locations * layer.connectivity.n_filters
+        return self
+
+    def _learn_scale(self, X, image_shape) -> np.ndarray | float:
+        if self.input_scale is not None:
+            return float(self.input_scale)
+        if image_shape[0] == 1 and self.image_shape is None:
+            scale = X.max(axis=0)  # tabular: each feature on its own scale
+            return np.where(scale > 0, scale, 1.0).astype(X.dtype)
+        top = float(X.max()) if X.size else 1.0
+        return top if top > 0 else 1.0
+
+    def _scale(self, X) -> np.ndarray:
+        Xs = X / np.asarray(self.input_scale_, dtype=X.dtype)
+        np.clip(Xs, 0.0, 1.0, out=Xs)
+        return Xs
+
+    def _progress(self, total: int, what: str):
+        from tqdm.auto import tqdm
+
+        return tqdm(total=total, unit="sample", desc=what, disable=self.verbose <= 0,
+                    leave=False)
+
+    # -- features --------------------------------------------------------------
+    def transform(self, X):
+        """Spike count of every output neuron for each sample (learning off).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        counts : ndarray of shape (n_samples, n_locations * n_filters)
+            Spike counts, in the dtype of X (float32 or float64); features are
+            ordered location-major (all filters of location 0 first).
+        """
+        check_is_fitted(self, "weights_")
+        X = self._validate_X(X, reset=False)
+        layer, encoder, _ = self._build(X.shape[1])
+        Xs = self._scale(X)
+        seeds = _row_seeds(X, self.transform_seed_)
+        params = LayerParams(self.weights_, self.thresholds_)
+        chunk = max(self.batch_size, 64)
+        bounds = [(s, min(s + chunk, len(Xs))) for s in range(0, len(Xs), chunk)]
+
+        def run(lo, hi):
+            steps = encoder.steps(Xs[lo:hi], self.n_timesteps, self.dt, seeds[lo:hi])
+            counts = simulate([layer], [params], steps, dt=self.dt).counts[0]
+            return counts.reshape(hi - lo, -1)  # (B, L * F)
+
+        n_jobs = self.n_jobs if self.n_jobs is not None else 1
+        if n_jobs == 1 or len(bounds) == 1:
+            with self._progress(len(Xs), "transform") as bar:
+                parts = []
+                for lo, hi in bounds:
+                    parts.append(run(lo, hi))
+                    bar.update(hi - lo)
+        else:
+            parts = Parallel(n_jobs=n_jobs)(delayed(run)(lo, hi) for lo, hi in bounds)
+        n_out = self._n_features_out
+        out = np.concatenate(parts) if parts else np.empty((0, n_out))
+        return out.astype(X.dtype, copy=False)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+class SpikeCountClassifier(ClassifierMixin, BaseEstimator):
+    """Label-assignment readout of Diehl & Cook (2015).
+
+    Each feature (neuron) is assigned to the class for which its mean response
+    over the training samples is highest. A sample is predicted to be the class
+    whose assigned features respond most on average. With
+    ``weighting="proportion"`` every feature votes for every class in proportion
+    to the share of its responses that class received (the "proportion
+    weighting" of BindsNET's Diehl & Cook reproduction).
+
+    Parameters
+    ----------
+    weighting : {"assignment", "proportion"}, default="assignment"
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    assignments_ : ndarray of shape (n_features,)
+        Index into ``classes_`` of each feature's class.
+    class_rates_ : ndarray of shape (n_classes, n_features)
+        Mean response of each feature to each class.
+    proportions_ : ndarray of shape (n_classes, n_features)
+        ``class_rates_`` normalised over classes.
+
+    References
+    ----------
+    .. [1] Diehl, P. U. & Cook, M. (2015). Unsupervised learning of digit
+       recognition using spike-timing-dependent plasticity. Front. Comput.
+       Neurosci. 9:99.
+    """
+
+    def __init__(self, weighting="assignment"):
+        self.weighting = weighting
+
+    def fit(self, X, y):
+        """Assign each feature to the class it responds to most."""
+        check_choice(self.weighting, "weighting", ("assignment", "proportion"))
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        check_classification_targets(y)
+        classes, y_index = np.unique(y, return_inverse=True)
+        rates = np.zeros((len(classes), X.shape[1]))
+        np.add.at(rates, y_index, X)  # (C, n_features) sums
+        rates /= np.bincount(y_index, minlength=len(classes))[:, None]
+        total = rates.sum(axis=0, keepdims=True)
+        self.classes_ = classes
+        self.class_rates_ = rates
+        self.proportions_ = np.divide(rates, total, out=np.zeros_like(rates), where=total > 0)
+        self.assignments_ = np.argmax(rates, axis=0)
+        return self
+
+    def decision_function(self, X):
+        """Score of each class: the mean response of its assigned features
+        (``"assignment"``) or the proportion-weighted sum of responses."""
+        check_is_fitted(self, "assignments_")
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        n_classes = len(self.classes_)
+        if self.weighting == "proportion":
+            scores = X @ self.proportions_.T  # (n, C)
+            scores /= max(X.shape[1], 1)
+        else:
+            onehot = np.zeros((X.shape[1], n_classes))
+            onehot[np.arange(X.shape[1]), self.assignments_] = 1.0  # (n_features, C)
+            n_assigned = onehot.sum(axis=0)
+            scores = (X @ onehot) / np.maximum(n_assigned, 1)  # (n, C) mean response
+        if n_classes == 2:
+            return scores[:, 1] - scores[:, 0]
+        return scores
+
+    def _scores(self, X):
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            return np.column_stack([np.zeros_like(scores), scores])
+        return scores
+
+    def predict(self, X):
+        """Class whose assigned features respond most (ties: first class)."""
+        return self.classes_[np.argmax(self._scores(X), axis=1)]
+
+    def predict_proba(self, X):
+        """Class scores shifted to be non-negative and normalised to sum to 1
+        (uniform where no feature responded)."""
+        scores = self._scores(X)
+        scores = scores - scores.min(axis=1, keepdims=True)
+        total = scores.sum(axis=1, keepdims=True)
+        n_classes = scores.shape[1]
+        return np.divide(scores, total, out=np.full_like(scores, 1.0 / n_classes),
+                         where=total > 0)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.poor_score = True
+        return tags

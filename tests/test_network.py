@@ -1,0 +1,227 @@
+"""Layers and the simulator: every rule on every connectivity, competition, bounds."""
+
+import numpy as np
+import pytest
+
+from stdp_lab.competition import Competition, make_competition
+from stdp_lab.connectivity import Conv2D, Dense, LocallyConnected2D
+from stdp_lab.encoding import PoissonEncoder
+from stdp_lab.network import Layer, LayerParams, simulate
+from stdp_lab.neurons import LIF, AdaptiveLIF
+from stdp_lab.plasticity import RULES, PairSTDP, make_rule
+
+IMAGE = (7, 6)
+
+
+def connectivities():
+    return [
+        Dense(IMAGE, n_filters=4),
+        LocallyConnected2D(IMAGE, kernel_size=(3, 2), stride=2, n_filters=4),
+        Conv2D(IMAGE, kernel_size=(3, 2), stride=2, n_filters=4),
+    ]
+
+
+def poisson_steps(X, n_steps, seed=0, max_rate=200.0):
+    seeds = np.arange(len(X)) + 1000 * seed
+    return PoissonEncoder(max_rate=max_rate).steps(X, n_steps, 1.0, seeds)
+
+
+def random_X(n, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(0, 1, size=(n, IMAGE[0] * IMAGE[1]))
+
+
+@pytest.mark.parametrize("rule_name", RULES)
+@pytest.mark.parametrize("conn_index", range(3))
+def test_every_rule_trains_every_connectivity(rule_name, conn_index):
+    """The same rule instance learns on Dense, LC and Conv, within the bounds."""
+    conn = connectivities()[conn_index]
+    rule = make_rule(rule_name)
+    layer = Layer(conn, neuron=LIF(tau_mem=10.0, v_thresh=0.5), rule=rule,
+                  competition="soft", w_min=0.0, w_max=1.0)
+    params = [layer.initial_params(np.random.default_rng(1))]
+    before = params[0].weights.copy()
+    X = random_X(4)
+    result = simulate([layer], params, poisson_steps(X, 40), learn=True)
+    after = result.params[0].weights
+    assert after.shape == conn.weight_shape
+    assert np.all(after >= 0.0) and np.all(after <= 1.0)
+    assert not np.array_equal(after, before), "the rule changed nothing"
+    np.testing.assert_array_equal(params[0].weights, before)  # caller's array untouched
+    assert result.counts[0].shape == (4, conn.n_locations, conn.n_filters)
+
+
+def test_conv_update_is_sum_of_locally_connected_updates():
+    """A Conv2D step changes its shared weights by the sum over locations of the
+    change a LocallyConnected2D layer with the same (tied) weights makes."""
+    lc = LocallyConnected2D(IMAGE, kernel_size=3, stride=2, n_filters=3)
+    conv = Conv2D(IMAGE, kernel_size=3, stride=2, n_filters=3)
+    rng = np.random.default_rng(3)
+    shared = rng.uniform(0.2, 0.8, size=conv.weight_shape)
+    tied = np.repeat(shared, lc.n_locations, axis=0)  # (L, K, F)
+    rule = PairSTDP(a_plus=0.01, a_minus=0.012)
+    neuron = LIF(tau_mem=5.0, v_thresh=0.3, t_ref=0.0)
+    X = random_X(3, seed=4)
+    # Two steps: traces are empty in the first, so only the second step learns,
+    # and both layers see the same (tied) weights during it.
+    steps = [s.copy() for s in poisson_steps(X, 2, max_rate=500.0)]
+    out_lc = simulate([Layer(lc, neuron=neuron, rule=rule, w_min=-5, w_max=5)],
+                      [LayerParams(tied)], steps, learn=True)
+    out_conv = simulate([Layer(conv, neuron=neuron, rule=rule, w_min=-5, w_max=5)],
+                        [LayerParams(shared)], steps, learn=True)
+    np.testing.assert_array_equal(out_lc.counts[0], out_conv.counts[0])
+    d_lc = out_lc.params[0].weights - tied
+    d_conv = out_conv.params[0].weights - shared
+    assert np.abs(d_lc).max() > 0
+    np.testing.assert_allclose(d_conv, d_lc.sum(axis=0, keepdims=True), atol=1e-12)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_kwta_at_most_k_spikes_per_location_and_step(k):
+    conn = LocallyConnected2D(IMAGE, kernel_size=3, stride=1, n_filters=6)
+    layer = Layer(conn, neuron=LIF(tau_mem=5.0, v_thresh=0.05, t_ref=0.0),
+                  competition=Competition(k=k))
+    params = [layer.initial_params(np.random.default_rng(0))]
+    result = simulate([layer], params, poisson_steps(random_X(5), 30, max_rate=400.0),
+                      record=("spikes",))
+    spikes = result.records["spikes"][0]  # (T, B, L, F)
+    per_group = spikes.sum(axis=-1)
+    assert per_group.max() == k  # the limit binds: without it more would spike
+    free = simulate([Layer(conn, neuron=layer.neuron)], params,
+                    poisson_steps(random_X(5), 30, max_rate=400.0), record=("spikes",))
+    assert free.records["spikes"][0].sum(axis=-1).max() > k
+
+
+def test_winner_is_the_neuron_furthest_above_threshold():
+    comp = Competition(k=1)
+    candidates = np.array([[[True, True, True], [False, True, False]]])
+    margin = np.array([[[0.1, 0.3, 0.2], [0.0, 0.01, 5.0]]])
+    np.testing.assert_array_equal(
+        comp.select(candidates, margin),
+        [[[False, True, False], [False, True, False]]],
+    )
+
+
+def test_inhibition_current_matches_explicit_loops():
+    rng = np.random.default_rng(5)
+    comp = Competition(inhibition=0.7, inhibition_between=0.2, neighbourhood=1)
+    grid = (3, 4)
+    spikes = rng.random((2, 12, 5)) < 0.3
+    near = comp.neighbour_matrix(grid)
+    out = comp.inhibitory_current(spikes, near, out=np.empty((2, 12, 5)))
+    expected = np.zeros_like(out)
+    for b in range(2):
+        for loc in range(12):
+            r, c = divmod(loc, 4)
+            for f in range(5):
+                total = 0.0
+                for loc2 in range(12):
+                    r2, c2 = divmod(loc2, 4)
+                    for f2 in range(5):
+                        if not spikes[b, loc2, f2]:
+                            continue
+                        if loc2 == loc and f2 != f:
+                            total += 0.7
+                        elif loc2 != loc and max(abs(r - r2), abs(c - c2)) <= 1:
+                            total += 0.2
+                expected[b, loc, f] = total
+    np.testing.assert_allclose(out, expected)
+
+
+def test_inhibition_lowers_activity():
+    conn = Dense(IMAGE, n_filters=8)
+    neuron = LIF(tau_mem=10.0, v_thresh=0.5)
+    params = [Layer(conn).initial_params(np.random.default_rng(0))]
+    counts = [
+        simulate([Layer(conn, neuron=neuron, competition=Competition(inhibition=s))],
+                 params, poisson_steps(random_X(4), 60)).counts[0].sum()
+        for s in (0.0, 0.5, 5.0)
+    ]
+    assert counts[0] > counts[1] > counts[2]
+
+
+def test_normalisation_sets_each_neurons_weight_sum():
+    conn = LocallyConnected2D(IMAGE, kernel_size=3, stride=2, n_filters=4)
+    layer = Layer(conn, neuron=LIF(v_thresh=0.3), rule="stdp", norm=2.5,
+                  competition="wta")
+    params = [layer.initial_params(np.random.default_rng(0))]
+    np.testing.assert_allclose(params[0].weights.sum(axis=1), 2.5)
+    out = simulate([layer], params, poisson_steps(random_X(4), 50), learn=True)
+    np.testing.assert_allclose(out.params[0].weights.sum(axis=1), 2.5, rtol=1e-12)
+
+
+def test_learned_threshold_batch_of_one_is_diehl_cook():
+    """With one sample per batch theta grows by theta_plus per spike (tau_theta
+    so long that it does not decay), and a batch sums the samples' increments."""
+    conn = Dense(IMAGE, n_filters=5)
+    neuron = AdaptiveLIF(v_thresh=0.4, theta_plus=0.05, tau_theta=1e12)
+    layer = Layer(conn, neuron=neuron, rule="stdp")
+    params = [layer.initial_params(np.random.default_rng(0))]
+    X = random_X(3)
+    # Sequential theta equals theta_plus times the spikes each sample produced.
+    counts = []
+    state = params
+    for i in range(3):
+        out = simulate([layer], state, poisson_steps(X[i : i + 1], 40, seed=i), learn=True)
+        counts.append(out.counts[0][0])
+        state = out.params
+    np.testing.assert_allclose(state[0].theta, 0.05 * np.sum(counts, axis=0), rtol=1e-9)
+    # A batch of three, learning off for the weights' effect on theta: the
+    # increments of the samples add up.
+    frozen = Layer(conn, neuron=neuron, rule=PairSTDP(a_plus=0.0, a_minus=0.0))
+    batch = simulate([frozen], params, poisson_steps(X, 40), learn=True)
+    np.testing.assert_allclose(batch.params[0].theta, 0.05 * batch.counts[0].sum(axis=0))
+
+
+def test_no_learning_leaves_params_and_is_deterministic():
+    conn = LocallyConnected2D(IMAGE, kernel_size=3, stride=2, n_filters=4)
+    layer = Layer(conn, neuron="lif", rule="stdp", competition="wta")
+    params = [layer.initial_params(np.random.default_rng(0))]
+    X = random_X(4)
+    a = simulate([layer], params, poisson_steps(X, 30))
+    b = simulate([layer], params, poisson_steps(X, 30))
+    assert a.params[0].weights is params[0].weights
+    for ca, cb in zip(a.counts, b.counts):
+        np.testing.assert_array_equal(ca, cb)
+
+
+def test_two_layers_feed_forward():
+    first = LocallyConnected2D(IMAGE, kernel_size=3, stride=2, n_filters=4)
+    second = Dense((*first.output_grid, 4), n_filters=3)
+    neuron = LIF(tau_mem=10.0, v_thresh=0.3)
+    layers = [Layer(first, neuron=neuron), Layer(second, neuron=neuron, rule="stdp")]
+    rng = np.random.default_rng(0)
+    params = [layer.initial_params(rng) for layer in layers]
+    out = simulate(layers, params, poisson_steps(random_X(2), 40), learn=True,
+                   record=("spikes",))
+    assert out.counts[1].shape == (2, 1, 3)
+    # Layer 2's input current is layer 1's spikes: check one step by hand.
+    s1 = out.records["spikes"][0]  # (T, B, L, F)
+    assert s1.sum() > 0
+    assert not np.array_equal(out.params[1].weights, params[1].weights)
+
+
+def test_float32_stays_float32():
+    conn = Conv2D(IMAGE, kernel_size=3, n_filters=2)
+    layer = Layer(conn, neuron="adaptive_lif", rule="triplet", competition="kwta")
+    params = [layer.initial_params(np.random.default_rng(0), np.float32)]
+    out = simulate([layer], params, poisson_steps(random_X(2).astype(np.float32), 20),
+                   learn=True)
+    assert out.params[0].weights.dtype == np.float32
+    assert out.params[0].theta.dtype == np.float32
+
+
+def test_bad_arguments_are_named():
+    conn = Dense(IMAGE, n_filters=2)
+    layer = Layer(conn, neuron="lif")
+    params = [layer.initial_params(np.random.default_rng(0))]
+    with pytest.raises(ValueError, match="dt"):
+        simulate([layer], params, poisson_steps(random_X(1), 3), dt=0.0)
+    with pytest.raises(ValueError, match="record"):
+        simulate([layer], params, poisson_steps(random_X(1), 3), record=("u",))
+    with pytest.raises(ValueError, match="w_max"):
+        Layer(conn, w_min=1.0, w_max=0.5).initial_params(np.random.default_rng(0))
+    with pytest.raises(ValueError, match="competition"):
+        make_competition("winner")
+    with pytest.raises(ValueError, match="weights"):
+        simulate([layer], [LayerParams(np.zeros((1, 3, 2)))], poisson_steps(random_X(1), 3))
