@@ -135,7 +135,7 @@ class Encoder(BaseEstimator):
         previous = flat[:0]
         for t in range(n_timesteps):
             current = flat[bounds[t] : bounds[t + 1]]
-            pass
+            buffer_flat[previous] = False
             buffer_flat[current] = True
             previous = current
             yield buffer

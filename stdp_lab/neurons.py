@@ -561,7 +561,8 @@ class IF(NeuronModel):
         return LIFState(v=v, refractory=np.zeros(shape, dtype=dtype))
 
     def _integrate(self, state, current, dt, prepared):
-        state.v += prepared["gain"] * current
+        v = state.v
+        v += prepared["gain"] * current
         _hold_refractory(state, dt, prepared)
 
     def _margin(self, state, prepared):
@@ -706,8 +707,15 @@ class Izhikevich(NeuronModel):
     sub-step), so ``dt = 1`` ms is stable. A neuron that reaches ``v_peak``
     within a step is held at ``v_peak`` for the rest of the step and spikes (is
     reset) at its end, so a neuron fires at most once per step and ``margin``
-    passed to ``select`` is 0 for every candidate. The initial state is
-    ``v = -65`` mV and ``u = b v``, as in the paper's network code.
+    passed to ``select`` is 0 for every candidate.
+
+    The initial state is the resting state at :math:`I = 0`: :math:`u = b v` with
+    :math:`v` the lower root of :math:`0.04 v^2 + (5 - b) v + 140 = 0` (-70 mV
+    for :math:`b = 0.2`, about -64.4 mV for :math:`b = 0.25`), so that a cell
+    left without input stays silent. (The paper's network code starts every
+    cell at -65 mV, which makes the resonator fire a rebound spike.) Cells
+    without a resting state (:math:`(5 - b)^2 < 22.4`) start at
+    ``v_fallback = -65`` mV.
 
     References
     ----------
@@ -725,8 +733,8 @@ class Izhikevich(NeuronModel):
 
     #: Largest Euler sub-step, in ms.
     max_substep = 0.25
-    #: Initial membrane potential, in mV.
-    v_init = -65.0
+    #: Initial membrane potential, in mV, for cells without a resting state at I = 0.
+    v_fallback = -65.0
 
     _param_checks = {"a": {}, "b": {}, "c": {}, "d": {}, "v_peak": {}}
 
@@ -767,7 +775,13 @@ class Izhikevich(NeuronModel):
         return prepared
 
     def _new_state(self, shape, dtype, prepared):
-        v = np.full(shape, self.v_init, dtype=dtype)
+        # Rest with I = 0: u = b v and 0.04 v^2 + (5 - b) v + 140 = 0 (lower root).
+        b = prepared["b"].astype(np.float64)
+        disc = (5.0 - b) ** 2 - 4 * 0.04 * 140.0
+        root = ((b - 5.0) - np.sqrt(np.maximum(disc, 0.0))) / (2 * 0.04)
+        v_start = np.where(disc >= 0, root, self.v_fallback)
+        v = np.empty(shape, dtype=dtype)
+        v[...] = v_start
         u = np.empty(shape, dtype=dtype)
         np.multiply(v, prepared["b"], out=u)
         return IzhikevichState(v=v, u=u)

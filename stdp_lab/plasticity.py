@@ -146,7 +146,20 @@ class Rule(BaseEstimator):
     """
 
     def _check(self) -> None:
-        """Raise ValueError/TypeError naming a bad hyperparameter."""
+        """Raise ValueError/TypeError naming a bad hyperparameter.
+
+        Subclasses put their checks in ``_validate``; ``_check`` runs them only
+        when a hyperparameter changed since the last successful check, since
+        ``delta`` calls it at every step.
+        """
+        values = tuple(v for k, v in vars(self).items() if k != "_checked_values")
+        if vars(self).get("_checked_values") == values:
+            return
+        self._validate()
+        self._checked_values = values
+
+    def _validate(self) -> None:
+        """Check every hyperparameter; raise naming the first bad one."""
 
     def pre_traces(self) -> tuple[TraceSpec, ...]:
         """Presynaptic traces the rule reads, in the order of ``pre.traces``."""
@@ -294,7 +307,7 @@ class PairSTDP(Rule):
         self.w_min = w_min
         self.w_max = w_max
 
-    def _check(self) -> None:
+    def _validate(self) -> None:
         _check_nonnegative(self, "a_plus", "a_minus")
         _check_positive(self, "tau_pre", "tau_post")
         check_choice(
@@ -409,7 +422,7 @@ class TripletSTDP(Rule):
         self.tau_x = tau_x
         self.tau_y = tau_y
 
-    def _check(self) -> None:
+    def _validate(self) -> None:
         _check_nonnegative(self, "a2_plus", "a3_plus", "a2_minus", "a3_minus")
         _check_positive(self, "tau_plus", "tau_minus", "tau_x", "tau_y")
 
@@ -498,7 +511,7 @@ class SimplifiedSTDP(Rule):
         self.a_minus = a_minus
         self.window = window
 
-    def _check(self) -> None:
+    def _validate(self) -> None:
         _check_nonnegative(self, "a_plus", "a_minus")
         if self.window is not None:
             _check_positive(self, "window")
@@ -569,7 +582,7 @@ class Hebbian(Rule):
         self.decay = decay
         self.tau = tau
 
-    def _check(self) -> None:
+    def _validate(self) -> None:
         _check_nonnegative(self, "learning_rate", "decay")
         _check_positive(self, "tau")
 
@@ -621,7 +634,7 @@ class Oja(Rule):
         self.learning_rate = learning_rate
         self.tau = tau
 
-    def _check(self) -> None:
+    def _validate(self) -> None:
         _check_nonnegative(self, "learning_rate")
         _check_positive(self, "tau")
 
@@ -693,7 +706,7 @@ class BCM(Rule):
         self.tau_theta = tau_theta
         self.theta_init = theta_init
 
-    def _check(self) -> None:
+    def _validate(self) -> None:
         _check_nonnegative(self, "learning_rate", "theta_init")
         _check_positive(self, "tau", "tau_theta")
 

@@ -395,3 +395,9 @@ def test_poisson_first_and_last_steps_have_probability_p(monkeypatch, shrink_dra
     assert abs(per_step[0] - p) < bound
     assert abs(per_step[-1] - p) < bound
     assert np.all(np.abs(per_step - p) < bound)
+    # Steps are independent: P(spike at the last step | spike at the one before)
+    # is still p (this is where a truncated draw would lose spikes).
+    before = spikes[-2]
+    n_before = before.sum()
+    conditional = spikes[-1][before].mean()
+    assert abs(conditional - p) < 5 * np.sqrt(p * (1 - p) / n_before)

@@ -1,0 +1,86 @@
+"""Accuracy of SpikingFeatureLearner features on scikit-learn's digits and an MNIST subset.
+
+Digits: stratified split, two thirds train, one third test, ``random_state=0``;
+SpikingFeatureLearner + LogisticRegression and + SpikeCountClassifier.
+MNIST: 10,000 training images (stratified subset), the full 10,000 test images.
+
+Run::
+
+    python benchmarks/bench_digits.py            # digits and MNIST 10k
+    python benchmarks/bench_digits.py --no-mnist # digits only
+
+Writes ``benchmarks/results/digits.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.datasets import load_digits
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from stdp_lab import SpikeCountClassifier, SpikingFeatureLearner
+from stdp_lab.datasets import load_mnist
+
+
+def evaluate(learner, X_train, y_train, X_test, y_test) -> dict:
+    start = time.perf_counter()
+    learner.fit(X_train)
+    fit_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    F_train = learner.transform(X_train)
+    F_test = learner.transform(X_test)
+    transform_seconds = time.perf_counter() - start
+    logreg = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, C=0.1))
+    logreg.fit(F_train, y_train)
+    vote = SpikeCountClassifier().fit(F_train, y_train)
+    return {
+        "logreg_accuracy": float(logreg.score(F_test, y_test)),
+        "vote_accuracy": float(vote.score(F_test, y_test)),
+        "fit_seconds": fit_seconds,
+        "transform_seconds": transform_seconds,
+        "n_features": int(F_train.shape[1]),
+        "fit_samples_per_s": len(X_train) / fit_seconds,
+        "transform_samples_per_s": (len(X_train) + len(X_test)) / transform_seconds,
+        "mean_spikes_per_sample": float(F_test.sum(axis=1).mean()),
+        "params": {k: repr(v) for k, v in learner.get_params().items()},
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-mnist", action="store_true")
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "digits.json"))
+    args = parser.parse_args(argv)
+
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=1 / 3, stratify=y, random_state=0
+    )
+    digits = evaluate(SpikingFeatureLearner(random_state=0), X_train, y_train, X_test, y_test)
+    print(f"digits: logreg {digits['logreg_accuracy']:.4f}  vote {digits['vote_accuracy']:.4f}  "
+          f"fit {digits['fit_seconds']:.1f} s  transform {digits['transform_seconds']:.1f} s")
+    results = dict(digits)
+    results["digits"] = digits
+    if not args.no_mnist:
+        Xm, ym, Xt, yt = load_mnist(n_train=10_000)
+        mnist = evaluate(SpikingFeatureLearner(random_state=0, verbose=1), Xm, ym, Xt, yt)
+        print(f"mnist 10k: logreg {mnist['logreg_accuracy']:.4f}  vote {mnist['vote_accuracy']:.4f}  "
+              f"fit {mnist['fit_seconds']:.1f} s  transform {mnist['transform_seconds']:.1f} s")
+        results["mnist_10k"] = mnist
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,259 @@
+"""SpikingFeatureLearner and SpikeCountClassifier as scikit-learn users meet them."""
+
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import load_breast_cancer, load_iris
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from stdp_lab import SpikeCountClassifier, SpikingFeatureLearner
+from stdp_lab.datasets import load_digits
+from stdp_lab.plasticity import PairSTDP
+
+
+@pytest.fixture(scope="module")
+def digits():
+    images, target = load_digits()
+    return images.reshape(len(images), -1), target
+
+
+def small(**params):
+    base = dict(n_timesteps=30, n_filters=4, batch_size=16, random_state=0)
+    base.update(params)
+    return SpikingFeatureLearner(**base)
+
+
+def test_fit_equals_partial_fit_in_the_same_batches(digits):
+    X = digits[0][:64]
+    fitted = small().fit(X)
+    streamed = small()
+    for start in range(0, 64, 16):
+        streamed.partial_fit(X[start : start + 16])
+    np.testing.assert_array_equal(fitted.weights_, streamed.weights_)
+    np.testing.assert_array_equal(fitted.thresholds_, streamed.thresholds_)
+    # One partial_fit over all of X batches it the same way.
+    whole = small().partial_fit(X)
+    np.testing.assert_array_equal(fitted.weights_, whole.weights_)
+    assert streamed.n_samples_seen_ == 64
+
+
+def test_same_random_state_same_model_different_state_different_model(digits):
+    X = digits[0][:48]
+    a, b, c = small().fit(X), small().fit(X), small(random_state=1).fit(X)
+    np.testing.assert_array_equal(a.weights_, b.weights_)
+    np.testing.assert_array_equal(a.transform(X), b.transform(X))
+    assert not np.array_equal(a.weights_, c.weights_)
+
+
+def test_learning_changes_the_weights_and_features_respond(digits):
+    X = digits[0][:64]
+    model = small().fit(X)
+    F = model.transform(X)
+    assert F.shape == (64, model.layer_.connectivity.n_locations * 4)
+    assert F.sum() > 0
+    assert np.all(F >= 0) and np.all(F == np.round(F))
+
+
+def test_features_independent_of_batch_and_order(digits):
+    X = digits[0][:40]
+    model = small().fit(X)
+    full = model.transform(X)
+    perm = np.random.default_rng(0).permutation(40)
+    np.testing.assert_array_equal(model.transform(X[perm]), full[perm])
+    np.testing.assert_array_equal(model.transform(X[5:9]), full[5:9])
+    model.set_params(batch_size=3)
+    np.testing.assert_array_equal(model.transform(X), full)
+
+
+def test_n_jobs_gives_identical_output(digits):
+    X = digits[0][:300]
+    model = small().fit(X[:32])
+    one = model.transform(X)
+    two = model.set_params(n_jobs=2).transform(X)
+    np.testing.assert_array_equal(one, two)
+
+
+def test_pickle_and_joblib_round_trips(digits, tmp_path):
+    X = digits[0][:40]
+    model = small().fit(X)
+    expected = model.transform(X)
+    again = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(again.transform(X), expected)
+    path = tmp_path / "model.joblib"
+    joblib.dump(model, path)
+    np.testing.assert_array_equal(joblib.load(path).transform(X), expected)
+
+
+def test_pipeline_clone_grid_search_and_cross_val(digits):
+    X, y = digits[0][:150], digits[1][:150]
+    pipe = make_pipeline(small(n_timesteps=20), StandardScaler(), LogisticRegression(max_iter=500))
+    scores = cross_val_score(pipe, X, y, cv=3)
+    assert scores.mean() > 0.3  # ten classes: chance is 0.1
+    grid = GridSearchCV(
+        pipe,
+        {"spikingfeaturelearner__rule__a_plus": [0.005, 0.02]},
+        cv=2,
+        n_jobs=2,
+    )
+    grid.set_params(spikingfeaturelearner__rule=PairSTDP())
+    grid.fit(X, y)
+    assert grid.best_score_ > 0.3
+    cloned = clone(pipe)
+    assert cloned.get_params()["spikingfeaturelearner__n_timesteps"] == 20
+    assert not hasattr(cloned.steps[0][1], "weights_")
+
+
+def test_set_output_pandas(digits):
+    pd = pytest.importorskip("pandas")
+    X = digits[0][:20]
+    model = small().set_output(transform="pandas").fit(X)
+    out = model.transform(X)
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns) == list(model.get_feature_names_out())
+    assert out.columns[0] == "spikingfeaturelearner0"
+
+
+@pytest.mark.parametrize("loader", [load_iris, load_breast_cancer])
+def test_tabular_data_with_the_default_constructor(loader):
+    X, y = loader(return_X_y=True)
+    model = SpikingFeatureLearner(n_timesteps=50, random_state=0)
+    pipe = make_pipeline(model, StandardScaler(), LogisticRegression(max_iter=1000))
+    score = cross_val_score(pipe, X, y, cv=3).mean()
+    chance = np.bincount(y).max() / len(y)
+    assert score > chance + 0.05
+    assert model.fit(X).layer_.connectivity.n_locations == 1  # a 1 x n strip
+
+
+def test_image_shape_channels_and_non_square():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0, 1, size=(10, 6 * 9 * 2))
+    model = small(image_shape=(6, 9, 2), kernel_size=(3, 4), stride=(3, 5)).fit(X)
+    conn = model.layer_.connectivity
+    assert conn.output_grid == (2, 2)
+    assert model.transform(X).shape == (10, 4 * 4)
+
+
+@pytest.mark.parametrize(
+    "params, X_maker, match",
+    [
+        ({}, lambda X: np.where(X > 8, np.nan, X), "NaN"),
+        ({}, lambda X: np.where(X > 8, np.inf, X), "infinity|inf"),
+        ({}, lambda X: X - 1.0, "non-negative"),
+        ({}, lambda X: X[0], "2D array|1D|Expected 2D"),
+        ({}, lambda X: X[:0], "0 sample"),
+        ({"image_shape": (7, 7)}, lambda X: X, "image_shape"),
+        ({"rule": "hebb"}, lambda X: X, "rule"),
+        ({"neuron": "hh"}, lambda X: X, "neuron"),
+        ({"encoder": "morse"}, lambda X: X, "encoder"),
+        ({"connectivity": "sparse"}, lambda X: X, "connectivity"),
+        ({"n_timesteps": 0}, lambda X: X, "n_timesteps"),
+        ({"kernel_size": 9}, lambda X: X, "kernel_size"),
+        ({"batch_size": 0}, lambda X: X, "batch_size"),
+        ({"dt": -1.0}, lambda X: X, "dt"),
+    ],
+)
+def test_bad_input_is_named_and_leaves_a_fitted_model_unchanged(digits, params, X_maker, match):
+    X = digits[0][:20]
+    model = small().fit(X)
+    weights, thresholds = model.weights_.copy(), model.thresholds_.copy()
+    state = dict(model.__dict__)
+    model.set_params(**params)
+    for method in (model.fit, model.partial_fit):
+        with pytest.raises((ValueError, TypeError), match=match):
+            method(X_maker(X))
+        np.testing.assert_array_equal(model.weights_, weights)
+        np.testing.assert_array_equal(model.thresholds_, thresholds)
+        assert model.__dict__.keys() == state.keys()
+
+
+def test_wrong_number_of_features_at_transform(digits):
+    model = small().fit(digits[0][:20])
+    with pytest.raises(ValueError, match="features"):
+        model.transform(digits[0][:5, :63])
+
+
+def test_verbose_progress_bar(digits, capsys):
+    X = digits[0][:32]
+    small(verbose=0).fit(X).transform(X)
+    quiet = capsys.readouterr()
+    assert quiet.out == "" and quiet.err == ""
+    small(verbose=1).fit(X)
+    loud = capsys.readouterr()
+    assert "sample" in loud.err
+
+
+def test_dask_backend_gives_identical_output(digits):
+    distributed = pytest.importorskip("dask.distributed")
+    X = digits[0][:200]
+    model = small().fit(X[:32])
+    expected = model.transform(X)
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2):
+        with joblib.parallel_backend("dask"):
+            got = model.set_params(n_jobs=2).transform(X)
+    np.testing.assert_array_equal(got, expected)
+
+
+# -- SpikeCountClassifier ------------------------------------------------------
+
+
+def reference_vote(F_train, y_train, F_test):
+    """Diehl & Cook's assignment and vote, written with explicit loops."""
+    classes = sorted(set(y_train))
+    n_features = F_train.shape[1]
+    assignment = []
+    for j in range(n_features):
+        best, best_rate = None, -1.0
+        for c in classes:
+            rows = [F_train[i, j] for i in range(len(y_train)) if y_train[i] == c]
+            rate = sum(rows) / len(rows)
+            if rate > best_rate:
+                best, best_rate = c, rate
+        assignment.append(best)
+    predictions = []
+    for x in F_test:
+        scores = []
+        for c in classes:
+            members = [x[j] for j in range(n_features) if assignment[j] == c]
+            scores.append(sum(members) / len(members) if members else 0.0)
+        predictions.append(classes[int(np.argmax(scores))])
+    return np.array(predictions)
+
+
+def test_vote_classifier_matches_explicit_reference():
+    rng = np.random.default_rng(0)
+    labels = np.array(["cat", "dog", "emu", "fox"])
+    y = labels[rng.integers(0, 4, size=120)]
+    F = rng.poisson(2.0, size=(120, 30)).astype(float)
+    F[:, :8] += 5 * (y[:, None] == labels[np.arange(8) % 4])  # informative features
+    clf = SpikeCountClassifier().fit(F[:80], y[:80])
+    np.testing.assert_array_equal(clf.predict(F[80:]), reference_vote(F[:80], y[:80], F[80:]))
+    proba = clf.predict_proba(F[80:])
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert clf.score(F[80:], y[80:]) > 0.5
+    assert set(clf.predict(F[80:])) <= set(labels)
+
+
+def test_vote_classifier_proportion_weighting():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 3, size=90)
+    F = rng.poisson(1.0, size=(90, 12)).astype(float)
+    F[:, :6] += 4 * (y[:, None] == np.arange(6) % 3)
+    clf = SpikeCountClassifier(weighting="proportion").fit(F, y)
+    rates = np.array([F[y == c].mean(axis=0) for c in range(3)])
+    proportions = rates / rates.sum(axis=0)
+    expected = np.argmax(F @ proportions.T, axis=1)
+    np.testing.assert_array_equal(clf.predict(F), expected)
+
+
+def test_vote_classifier_on_learned_digit_features(digits):
+    X, y = digits
+    model = small(n_filters=8, n_timesteps=40).fit(X[:300])
+    F = model.transform(X[:600])
+    clf = SpikeCountClassifier().fit(F[:300], y[:300])
+    assert clf.score(F[300:], y[300:]) > 0.4  # chance 0.1
