@@ -506,7 +506,8 @@ class LocallyConnected2D(_Grid2D):
         patches = x.T[self.index]  # (N, B)[(L, K)] -> (L, K, B)
         patches = patches.astype(dtype, copy=False).transpose(0, 2, 1)  # (L, B, K)
         current = np.matmul(patches, weights.astype(dtype, copy=False))  # (L, B, F)
-        return current.transpose(1, 0, 2)  # (L, B, F) -> (B, L, F)
+        # A contiguous result so that reshape(B, L * F) downstream is a view.
+        return np.ascontiguousarray(current.transpose(1, 0, 2))  # -> (B, L, F)
 
 
 class Conv2D(_Grid2D):
@@ -637,7 +638,7 @@ def sparse_currents(expanded, spikes) -> np.ndarray:
     active = np.flatnonzero(spikes)  # sorted by sample, then input
     values = spikes.reshape(-1)[active].astype(expanded.dtype)  # (n_active,)
     # Row r of the CSR matrix holds the spikes of flat positions [r*N, (r+1)*N).
-    indptr = np.searchsorted(active, np.arange(n_samples + 1) * n_inputs + 1)  # (B+1,)
+    indptr = np.searchsorted(active, np.arange(n_samples + 1) * n_inputs)  # (B+1,)
     matrix = sp.csr_array(
         (values, active % n_inputs, indptr),
         shape=(n_samples, n_inputs),

@@ -124,7 +124,9 @@ def _check_param(value, name: str, *, low=None, low_inclusive: bool = True):
         check_scalar(value, name, low=low, low_inclusive=low_inclusive)
         return np.asarray(value, dtype=np.float64)
     if isinstance(value, bool) or value is None or isinstance(value, str):
-        raise TypeError(f"{name} must be a number or an array of numbers, got {value!r}")
+        raise TypeError(
+            f"{name} must be a number or an array of numbers, got {value!r}"
+        )
     try:
         arr = np.asarray(value)
     except Exception as exc:  # ragged lists and the like
@@ -155,6 +157,8 @@ def _check_below(low_value, low_name, high_value, high_name):
 
 
 def _check_dt(dt) -> float:
+    if type(dt) is float and 0.0 < dt < math.inf:  # fast path, called every step
+        return dt
     check_scalar(dt, "dt", low=0.0, low_inclusive=False)
     return float(dt)
 
@@ -378,7 +382,7 @@ def _cast(params, dtype, *names) -> dict[str, np.ndarray]:
 # Models
 # ---------------------------------------------------------------------------
 class LIF(NeuronModel):
-    r"""Leaky integrate-and-fire neuron, integrated exactly for piecewise-constant input.
+    r"""Leaky integrate-and-fire neuron, exact for input constant over each step.
 
     Parameters
     ----------
@@ -788,7 +792,12 @@ class Izhikevich(NeuronModel):
 
     def _integrate(self, state, current, dt, prepared):
         v, u = state.v, state.u
-        a, b, h, v_peak = prepared["a"], prepared["b"], prepared["h"], prepared["v_peak"]
+        a, b, h, v_peak = (
+            prepared["a"],
+            prepared["b"],
+            prepared["h"],
+            prepared["v_peak"],
+        )
         dv = np.empty_like(v)
         du = np.empty_like(u)
         for _ in range(prepared["n_substeps"]):
@@ -907,6 +916,8 @@ class StepResponses(NamedTuple):
         Membrane potential, in mV, with ``v_peak`` at the steps with a spike
         (as in the paper's figures).
     spikes : ndarray of bool, shape (n_steps, n_presets)
+    onset : float
+        Time at which the current switched on, in ms.
     """
 
     names: tuple[str, ...]
@@ -914,6 +925,7 @@ class StepResponses(NamedTuple):
     current: np.ndarray
     v: np.ndarray
     spikes: np.ndarray
+    onset: float
 
 
 def izhikevich_step_responses(
@@ -966,4 +978,6 @@ def izhikevich_step_responses(
     v, spikes = run_current(neuron, drive[:, None, None], dt, shape=(1, len(names)))
     v, spikes = v[:, 0], spikes[:, 0]  # (n_steps, n_presets)
     v = np.where(spikes, neuron.v_peak, v)
-    return StepResponses(names=names, t=t, current=drive, v=v, spikes=spikes)
+    return StepResponses(
+        names=names, t=t, current=drive, v=v, spikes=spikes, onset=float(onset)
+    )

@@ -131,8 +131,14 @@ def _as(array, dtype) -> np.ndarray:
 
 
 def _outer(pre, post) -> np.ndarray:
-    """Sum over samples of the outer product of pre and post activity."""
-    return np.einsum("slk,slf->lkf", pre, post)  # (B,L,K),(B,L,F) -> (L,K,F)
+    """Sum over samples of the outer product of pre and post activity.
+
+    This is ``einsum("slk,slf->lkf", pre, post)``, written as a batched matmul
+    over locations because einsum does not use BLAS here (about 5-10x slower at
+    B=64, L=576, K=25, F=16).
+    """
+    # (B,L,K) -> (L,K,B) and (B,L,F) -> (L,B,F); (L,K,B) @ (L,B,F) -> (L,K,F)
+    return np.matmul(pre.transpose(1, 2, 0), post.transpose(1, 0, 2))
 
 
 class Rule(BaseEstimator):
@@ -320,8 +326,7 @@ class PairSTDP(Rule):
         check_scalar(self.w_max, "w_max")
         if self.w_max <= self.w_min:
             raise ValueError(
-                f"w_max must be > w_min, got w_min={self.w_min!r}, "
-                f"w_max={self.w_max!r}"
+                f"w_max must be > w_min, got w_min={self.w_min!r}, w_max={self.w_max!r}"
             )
 
     def _mode(self) -> str:
@@ -343,9 +348,9 @@ class PairSTDP(Rule):
         if self.weight_dependence == "additive":
             return self.a_plus * ltp - self.a_minus * ltd
         w = _as(weights, dtype)  # broadcastable to (L,K,F)
-        return self.a_plus * (self.w_max - w) * ltp - self.a_minus * (
-            w - self.w_min
-        ) * ltd
+        return (
+            self.a_plus * (self.w_max - w) * ltp - self.a_minus * (w - self.w_min) * ltd
+        )
 
 
 class TripletSTDP(Rule):
@@ -789,7 +794,5 @@ def make_rule(rule) -> Rule:
         cls, kwargs = _RULE_FACTORIES[rule]
         return cls(**kwargs)
     raise TypeError(
-        f"rule must be a rule name (str) or a Rule instance, got "
-        f"{type(rule).__name__}"
+        f"rule must be a rule name (str) or a Rule instance, got {type(rule).__name__}"
     )
-
