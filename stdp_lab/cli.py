@@ -182,8 +182,8 @@ def _run_demo(args) -> int:
         f"class, for {args.duration:g} ms ({n_steps} steps of {args.dt:g} ms) as one "
         f"batched layer, driven by a step current of {args.current:g} switched on "
         f"at {responses.onset:g} ms. Spike counts: {listing}. The figure with "
-        f"their membrane potentials is in {path}. The unsupervised-learning demo (STDP features "
-        "on MNIST) comes in a later version."
+        f"their membrane potentials is in {path}. The unsupervised-learning demo "
+        "(STDP features on MNIST) comes in a later version."
     )
     return 0
 

@@ -48,7 +48,7 @@ from .competition import make_competition
 from .neurons import make_neuron
 from .plasticity import Activity, make_rule
 
-__all__ = ["Layer", "LayerParams", "SimulationResult", "simulate"]
+__all__ = ["Layer", "LayerParams", "SimulationResult", "simulate", "measure_stdp_window"]
 
 
 class LayerParams(NamedTuple):
@@ -199,6 +199,11 @@ class _LayerRun:
         self.theta0 = params.theta
         self.state = self.neuron.initial_state(shape, dtype)
         if params.theta is not None:
+            if not hasattr(self.state, "theta"):
+                raise ValueError(
+                    "params.theta is given but the neuron model "
+                    f"{type(self.neuron).__name__} has no adaptive threshold"
+                )
             self.state.theta[...] = params.theta  # (B, L, F) <- (L, F)
         self.select = self.competition.select if self.competition.k else None
         self.inhibition = np.zeros(shape, dtype) if self.competition.inhibits else None
@@ -336,3 +341,52 @@ def simulate(
         raise ValueError("spikes_in must yield at least one time step")
     records = {name: [np.stack(r) for r in per_layer] for name, per_layer in records.items()}
     return SimulationResult(counts, [run.params(n_steps * dt) for run in runs], records)
+
+
+def measure_stdp_window(rule, delays, *, dt: float = 1.0, weight: float = 0.5):
+    """Weight change of one synapse for isolated pre/post pairs, through the simulator.
+
+    For each delay ``d = t_post - t_pre`` (ms) a two-input dense layer with one
+    non-leaky integrate-and-fire neuron is run: input 0 is the measured synapse
+    (weight ``weight``, too weak to fire the neuron on its own), input 1 makes the
+    neuron fire at ``t_post``. Each delay is a separate run, so the pairs stay
+    isolated; the change of the measured synapse is returned.
+
+    Parameters
+    ----------
+    rule : str or Rule
+    delays : array-like of float
+        ``t_post - t_pre`` in ms, multiples of ``dt``; positive means the
+        pre-synaptic spike comes first.
+    dt : float, default=1.0
+        Time step in ms.
+    weight : float, default=0.5
+        Weight of the measured synapse in [0, 1).
+
+    Returns
+    -------
+    dw : ndarray of shape (n_delays,)
+    """
+    from .connectivity import Dense
+    from .neurons import IF
+
+    delays = np.asarray(delays, dtype=np.float64)
+    steps = np.rint(delays / dt).astype(int)  # (n,)
+    n = len(steps)
+    start = int(np.abs(steps).max(initial=0)) + 1
+    t_pre = np.where(steps >= 0, start, start - steps)
+    t_post = t_pre + steps
+    n_steps = int(max(t_pre.max(), t_post.max())) + 2
+    train = np.zeros((n_steps, n, 2), dtype=bool)  # (T, B, inputs)
+    train[t_pre, np.arange(n), 0] = True
+    train[t_post, np.arange(n), 1] = True
+    conn = Dense(2, n_filters=1)
+    layer = Layer(conn, neuron=IF(v_thresh=1.0, v_reset=0.0, t_ref=0.0), rule=rule,
+                  w_min=-1e6, w_max=1e6)
+    params = LayerParams(np.array([[[weight], [1.0 / dt]]]))  # (1, 2, 1)
+    # One sample per layer run keeps each pair isolated from the others' updates.
+    dw = np.empty(n)
+    for i in range(n):
+        out = simulate([layer], [params], iter(train[:, i : i + 1]), learn=True, dt=dt)
+        dw[i] = out.params[0].weights[0, 0, 0] - weight
+    return dw
