@@ -1,3 +1,56 @@
-"""stdp_lab: unsupervised feature learning with spiking neural networks."""
+"""stdp_lab: unsupervised feature learning with spiking neural networks.
+
+Data flows one way: intensities -> :mod:`~stdp_lab.encoding` (spike trains) ->
+layers of :mod:`~stdp_lab.connectivity`, :mod:`~stdp_lab.neurons`,
+:mod:`~stdp_lab.competition` and :mod:`~stdp_lab.plasticity`, run by
+:mod:`~stdp_lab.network` -> spike counts -> a readout. The scikit-learn face of
+it is :class:`SpikingFeatureLearner` and :class:`SpikeCountClassifier`.
+"""
+
+from .competition import Competition
+from .connectivity import Conv2D, Dense, LocallyConnected2D
+from .encoding import LatencyEncoder, PoissonEncoder, RankOrderEncoder
+from .estimators import SpikeCountClassifier, SpikingFeatureLearner
+from .network import Layer, LayerParams, simulate
+from .neurons import IF, LIF, AdaptiveLIF, Izhikevich
+from .plasticity import (
+    BCM,
+    RULES,
+    Hebbian,
+    Oja,
+    PairSTDP,
+    Rule,
+    SimplifiedSTDP,
+    TraceSpec,
+    TripletSTDP,
+)
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "AdaptiveLIF",
+    "BCM",
+    "Competition",
+    "Conv2D",
+    "Dense",
+    "Hebbian",
+    "IF",
+    "Izhikevich",
+    "LIF",
+    "LatencyEncoder",
+    "Layer",
+    "LayerParams",
+    "LocallyConnected2D",
+    "Oja",
+    "PairSTDP",
+    "PoissonEncoder",
+    "RULES",
+    "RankOrderEncoder",
+    "Rule",
+    "SimplifiedSTDP",
+    "SpikeCountClassifier",
+    "SpikingFeatureLearner",
+    "TraceSpec",
+    "TripletSTDP",
+    "simulate",
+]
