@@ -15,6 +15,7 @@ __all__ = [
     "plot_spike_raster",
     "plot_firing_patterns",
     "plot_step_responses",
+    "plot_stdp_window",
 ]
 
 
@@ -210,3 +211,32 @@ def plot_step_responses(responses, *, n_cols: int = 2):
         f"Izhikevich neurons, step current I = {current:g} from {responses.onset:g} ms"
     )
     return fig
+
+
+def plot_stdp_window(delays, dw, ax=None, *, label=None, marker="o"):
+    """Plot a measured STDP window: weight change against spike-time difference.
+
+    Parameters
+    ----------
+    delays : array-like of shape (n,)
+        ``t_post - t_pre`` in ms (positive: pre before post).
+    dw : array-like of shape (n,)
+        Weight change of each pairing (e.g. from
+        :func:`stdp_lab.network.measure_stdp_window`).
+    ax : matplotlib Axes, optional
+    label : str, optional
+        Legend label.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    ax = _axes(ax)
+    ax.axhline(0.0, color="0.7", lw=0.8)
+    ax.axvline(0.0, color="0.7", lw=0.8)
+    ax.plot(np.asarray(delays), np.asarray(dw), marker=marker, ms=3, lw=1, label=label)
+    ax.set_xlabel("t_post - t_pre (ms)")
+    ax.set_ylabel("weight change")
+    if label is not None:
+        ax.legend(frameon=False, fontsize="small")
+    return ax
