@@ -49,6 +49,19 @@ def _row_seeds(X: np.ndarray, key: int) -> np.ndarray:
     )
 
 
+def _default_neuron():
+    """Adaptive LIF whose input resistance equals tau_mem / (1 ms): an input spike
+    of weight w then raises v by about w, as with the delta synapses of Diehl &
+    Cook (2015); theta_plus is smaller than theirs because every sample of a batch
+    adds its own threshold increments."""
+    return make_neuron("adaptive_lif").set_params(resistance=20.0, theta_plus=0.01)
+
+
+def _default_rule():
+    """Pair STDP with balanced potentiation and depression."""
+    return make_rule("stdp").set_params(a_plus=0.001, a_minus=0.001)
+
+
 class SpikingFeatureLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Unsupervised spiking feature learner: a layer of competing spiking neurons
     whose synapses learn with a local plasticity rule; features are spike counts.
@@ -76,16 +89,19 @@ class SpikingFeatureLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
     n_filters : int, default=25
         Filters (neurons) per location.
     neuron : str or NeuronModel, default=None
-        None: an adaptive-threshold LIF (Diehl & Cook 2015).
+        None: an adaptive-threshold LIF (Diehl & Cook 2015) with
+        ``resistance=20`` (an input spike of weight w raises v by about w) and
+        ``theta_plus=0.01``.
     rule : str or Rule, default=None
         Plasticity rule or its name ("stdp", "stdp_multiplicative", "triplet",
-        "simplified_stdp", "hebbian", "oja", "bcm"). None: additive pair STDP.
+        "simplified_stdp", "hebbian", "oja", "bcm"). None: additive pair STDP
+        with ``a_plus = a_minus = 0.001``.
     encoder : str or Encoder, default="poisson"
     n_timesteps : int, default=100
         Time steps per sample presentation.
     dt : float, default=1.0
         Time step in ms.
-    competition : str or Competition, default="wta"
+    competition : str or Competition, default="soft"
         Competition among the filters of a location.
     w_max : float, default=1.0
         Upper weight bound (the lower one is 0).
@@ -120,7 +136,7 @@ class SpikingFeatureLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
         encoder="poisson",
         n_timesteps=100,
         dt=1.0,
-        competition="wta",
+        competition="soft",
         w_max=1.0,
         norm=None,
         input_scale=None,
@@ -213,8 +229,8 @@ class SpikingFeatureLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
                 n_filters=self.n_filters,
             )
             conn.index  # noqa: B018  (raises now if the kernel does not fit the image)
-        neuron = make_neuron("adaptive_lif" if self.neuron is None else self.neuron)
-        rule = make_rule("stdp" if self.rule is None else self.rule)
+        neuron = _default_neuron() if self.neuron is None else make_neuron(self.neuron)
+        rule = _default_rule() if self.rule is None else make_rule(self.rule)
         competition = make_competition(self.competition)
         competition._check()
         encoder = make_encoder(self.encoder)

@@ -92,7 +92,11 @@ def test_pickle_and_joblib_round_trips(digits, tmp_path):
 
 def test_pipeline_clone_grid_search_and_cross_val(digits):
     X, y = digits[0][:150], digits[1][:150]
-    pipe = make_pipeline(small(n_timesteps=20), StandardScaler(), LogisticRegression(max_iter=500))
+    pipe = make_pipeline(
+        small(n_timesteps=20, rule=PairSTDP(a_plus=0.001, a_minus=0.001)),
+        StandardScaler(),
+        LogisticRegression(max_iter=500),
+    )
     scores = cross_val_score(pipe, X, y, cv=3)
     assert scores.mean() > 0.3  # ten classes: chance is 0.1
     grid = GridSearchCV(
@@ -101,9 +105,12 @@ def test_pipeline_clone_grid_search_and_cross_val(digits):
         cv=2,
         n_jobs=2,
     )
-    grid.set_params(spikingfeaturelearner__rule=PairSTDP())
     grid.fit(X, y)
     assert grid.best_score_ > 0.3
+    assert grid.best_params_["spikingfeaturelearner__rule__a_plus"] in (0.005, 0.02)
+    assert grid.best_estimator_.steps[0][1].rule.a_plus == grid.best_params_[
+        "spikingfeaturelearner__rule__a_plus"
+    ]
     cloned = clone(pipe)
     assert cloned.get_params()["spikingfeaturelearner__n_timesteps"] == 20
     assert not hasattr(cloned.steps[0][1], "weights_")
@@ -127,7 +134,8 @@ def test_tabular_data_with_the_default_constructor(loader):
     score = cross_val_score(pipe, X, y, cv=3).mean()
     chance = np.bincount(y).max() / len(y)
     assert score > chance + 0.05
-    assert model.fit(X).layer_.connectivity.n_locations == 1  # a 1 x n strip
+    if X.shape[1] == 30:  # not a square: a 1 x n strip with one location
+        assert model.fit(X).layer_.connectivity.n_locations == 1
 
 
 def test_image_shape_channels_and_non_square():
@@ -256,4 +264,4 @@ def test_vote_classifier_on_learned_digit_features(digits):
     model = small(n_filters=8, n_timesteps=40).fit(X[:300])
     F = model.transform(X[:600])
     clf = SpikeCountClassifier().fit(F[:300], y[:300])
-    assert clf.score(F[300:], y[300:]) > 0.4  # chance 0.1
+    assert clf.score(F[300:], y[300:600]) > 0.4  # chance 0.1
