@@ -245,7 +245,8 @@ class SpikingFeatureLearner(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=reset)
         if X.size and X.min() < 0:
             raise ValueError(
-                f"X must hold non-negative intensities, found minimum {X.min()!r}"
+                "Negative values in data passed to X: intensities must be "
+                f"non-negative, found minimum {float(X.min())!r}"
             )
         return X
 
@@ -463,6 +464,7 @@ class SpikeCountClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         """Class whose assigned features respond most (ties: first class)."""
+        check_is_fitted(self, "assignments_")
         return self.classes_[np.argmax(self._scores(X), axis=1)]
 
     def predict_proba(self, X):
