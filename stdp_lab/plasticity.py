@@ -549,7 +549,20 @@ class SimplifiedSTDP(Rule):
         return (self.a_plus * n_ltp - self.a_minus * (n_post - n_ltp)) * soft
 
 
-class Hebbian(Rule):
+class _RateRule(Rule):
+    """A rule that reads pre- and post-synaptic rates: traces of ``tau`` ms with
+    all-to-all accumulation, a low-pass estimate of each neuron's rate."""
+
+    def pre_traces(self) -> tuple[TraceSpec, ...]:
+        self._check()
+        return (TraceSpec(float(self.tau), "add"),)
+
+    def post_traces(self) -> tuple[TraceSpec, ...]:
+        self._check()
+        return (TraceSpec(float(self.tau), "add"),)
+
+
+class Hebbian(_RateRule):
     """Plain Hebbian rule on rate estimates, with weight decay.
 
     Parameters
@@ -591,14 +604,6 @@ class Hebbian(Rule):
         _check_nonnegative(self, "learning_rate", "decay")
         _check_positive(self, "tau")
 
-    def pre_traces(self) -> tuple[TraceSpec, ...]:
-        self._check()
-        return (TraceSpec(float(self.tau), "add"),)
-
-    def post_traces(self) -> tuple[TraceSpec, ...]:
-        self._check()
-        return (TraceSpec(float(self.tau), "add"),)
-
     def delta(self, pre: Activity, post: Activity, weights, state=None):
         self._check()
         dtype = _float_dtype(pre.trace, post.trace, weights)
@@ -609,7 +614,7 @@ class Hebbian(Rule):
         return self.learning_rate * hebb - (n_samples * self.decay) * w
 
 
-class Oja(Rule):
+class Oja(_RateRule):
     """Oja's normalised Hebbian rule; a linear neuron learns the first PC.
 
     Parameters
@@ -643,14 +648,6 @@ class Oja(Rule):
         _check_nonnegative(self, "learning_rate")
         _check_positive(self, "tau")
 
-    def pre_traces(self) -> tuple[TraceSpec, ...]:
-        self._check()
-        return (TraceSpec(float(self.tau), "add"),)
-
-    def post_traces(self) -> tuple[TraceSpec, ...]:
-        self._check()
-        return (TraceSpec(float(self.tau), "add"),)
-
     def delta(self, pre: Activity, post: Activity, weights, state=None):
         self._check()
         dtype = _float_dtype(pre.trace, post.trace, weights)
@@ -661,7 +658,7 @@ class Oja(Rule):
         return self.learning_rate * (hebb - y2[:, None, :] * w)  # (L,1,F)*(.,K,F)
 
 
-class BCM(Rule):
+class BCM(_RateRule):
     """Bienenstock-Cooper-Munro rule with a sliding threshold.
 
     Parameters
@@ -714,14 +711,6 @@ class BCM(Rule):
     def _validate(self) -> None:
         _check_nonnegative(self, "learning_rate", "theta_init")
         _check_positive(self, "tau", "tau_theta")
-
-    def pre_traces(self) -> tuple[TraceSpec, ...]:
-        self._check()
-        return (TraceSpec(float(self.tau), "add"),)
-
-    def post_traces(self) -> tuple[TraceSpec, ...]:
-        self._check()
-        return (TraceSpec(float(self.tau), "add"),)
 
     def initial_state(self, shape, dtype=np.float64) -> np.ndarray:
         """Threshold of shape ``(n_locations, n_filters)``, filled with theta_init."""
