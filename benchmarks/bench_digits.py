@@ -19,7 +19,6 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
@@ -57,23 +56,33 @@ def evaluate(learner, X_train, y_train, X_test, y_test) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-mnist", action="store_true")
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "digits.json"))
+    parser.add_argument(
+        "--out", default=str(Path(__file__).parent / "results" / "digits.json")
+    )
     args = parser.parse_args(argv)
 
     X, y = load_digits(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=1 / 3, stratify=y, random_state=0
     )
-    digits = evaluate(SpikingFeatureLearner(random_state=0), X_train, y_train, X_test, y_test)
-    print(f"digits: logreg {digits['logreg_accuracy']:.4f}  vote {digits['vote_accuracy']:.4f}  "
-          f"fit {digits['fit_seconds']:.1f} s  transform {digits['transform_seconds']:.1f} s")
+    digits = evaluate(
+        SpikingFeatureLearner(random_state=0), X_train, y_train, X_test, y_test
+    )
+    print(
+        f"digits: logreg {digits['logreg_accuracy']:.4f}  vote {digits['vote_accuracy']:.4f}  "
+        f"fit {digits['fit_seconds']:.1f} s  transform {digits['transform_seconds']:.1f} s"
+    )
     results = dict(digits)
     results["digits"] = digits
     if not args.no_mnist:
         Xm, ym, Xt, yt = load_mnist(n_train=10_000)
-        mnist = evaluate(SpikingFeatureLearner(random_state=0, verbose=1), Xm, ym, Xt, yt)
-        print(f"mnist 10k: logreg {mnist['logreg_accuracy']:.4f}  vote {mnist['vote_accuracy']:.4f}  "
-              f"fit {mnist['fit_seconds']:.1f} s  transform {mnist['transform_seconds']:.1f} s")
+        mnist = evaluate(
+            SpikingFeatureLearner(random_state=0, verbose=1), Xm, ym, Xt, yt
+        )
+        print(
+            f"mnist 10k: logreg {mnist['logreg_accuracy']:.4f}  vote {mnist['vote_accuracy']:.4f}  "
+            f"fit {mnist['fit_seconds']:.1f} s  transform {mnist['transform_seconds']:.1f} s"
+        )
         results["mnist_10k"] = mnist
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

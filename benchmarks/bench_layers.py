@@ -8,7 +8,7 @@ synapses each input feeds (its number of locations times the filters).
 
 Run::
 
-    python benchmarks/bench_layers.py [--steps 100] [--out benchmarks/results/layers.json]
+    python benchmarks/bench_layers.py [--steps 100] [--out FILE.json]
 """
 
 from __future__ import annotations
@@ -31,8 +31,12 @@ from stdp_lab.network import Layer, simulate
 
 def run(batch: int, learn: bool, n_steps: int, X: np.ndarray) -> dict:
     conn = LocallyConnected2D((28, 28), kernel_size=12, stride=4, n_filters=25)
-    layer = Layer(conn, neuron="adaptive_lif", competition=Competition(k=1, inhibition=5.0),
-                  rule="stdp" if learn else None)
+    layer = Layer(
+        conn,
+        neuron="adaptive_lif",
+        competition=Competition(k=1, inhibition=5.0),
+        rule="stdp" if learn else None,
+    )
     rng = np.random.default_rng(0)
     params = [layer.initial_params(rng, np.float32)]
     fan_out = np.bincount(conn.index.ravel(), minlength=conn.n_inputs) * conn.n_filters
@@ -59,17 +63,25 @@ def run(batch: int, learn: bool, n_steps: int, X: np.ndarray) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=100)
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "layers.json"))
+    parser.add_argument(
+        "--out", default=str(Path(__file__).parent / "results" / "layers.json")
+    )
     args = parser.parse_args(argv)
     X = load_mnist(n_train=64, n_test=10)[0]
     rows = [run(b, learn, args.steps, X) for b in (1, 64) for learn in (False, True)]
     print(f"{'batch':>5} {'learn':>5} {'ms/step':>8} {'events/s':>10} {'samples/s':>9}")
     for r in rows:
-        print(f"{r['batch']:>5} {r['learn']!s:>5} {r['ms_per_step']:>8.3f} "
-              f"{r['synaptic_events_per_s']:>10.3g} {r['samples_per_s']:>9.1f}")
+        print(
+            f"{r['batch']:>5} {r['learn']!s:>5} {r['ms_per_step']:>8.3f} "
+            f"{r['synaptic_events_per_s']:>10.3g} {r['samples_per_s']:>9.1f}"
+        )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    meta = {"machine": platform.machine(), "cpus": os.cpu_count(), "numpy": np.__version__}
+    meta = {
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "numpy": np.__version__,
+    }
     out.write_text(json.dumps({"meta": meta, "results": rows}, indent=2))
     print(f"wrote {out}")
     return 0

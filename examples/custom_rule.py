@@ -15,6 +15,7 @@ from stdp_lab.connectivity import LocallyConnected2D
 from stdp_lab.datasets import load_digits
 from stdp_lab.encoding import PoissonEncoder
 from stdp_lab.network import Layer, simulate
+from stdp_lab.neurons import AdaptiveLIF
 from stdp_lab.plasticity import Rule, TraceSpec
 
 
@@ -41,7 +42,9 @@ def main():
     images, _ = load_digits()
     X = images.reshape(len(images), -1) / 16.0  # (n, 64) in [0, 1]
     conn = LocallyConnected2D((8, 8), kernel_size=4, stride=2, n_filters=8)
-    layer = Layer(conn, neuron="adaptive_lif", competition="wta", rule=Instar())
+    # resistance = tau_mem / dt: an input spike of weight w raises v by about w.
+    neuron = AdaptiveLIF(resistance=20.0, theta_plus=0.01)
+    layer = Layer(conn, neuron=neuron, competition="wta", rule=Instar())
     rng = np.random.default_rng(0)
     params = [layer.initial_params(rng)]
     before = params[0].weights.copy()
@@ -49,7 +52,9 @@ def main():
     for start in range(0, 640, 32):
         batch = X[start : start + 32]
         seeds = rng.integers(2**32, size=len(batch))
-        params = simulate([layer], params, encoder.steps(batch, 50, 1.0, seeds), learn=True).params
+        params = simulate(
+            [layer], params, encoder.steps(batch, 50, 1.0, seeds), learn=True
+        ).params
     weights = params[0].weights  # (L, K, F)
     # Patches of the training images at each location, to compare the filters with.
     patches = conn.patches(X[:640])  # (n, L, K)
@@ -57,7 +62,10 @@ def main():
     fit_before = np.abs(before - mean_patch[..., None]).mean()
     fit_after = np.abs(weights - mean_patch[..., None]).mean()
     print(f"Instar rule trained a {conn.n_locations}-location layer on 640 digits.")
-    print(f"mean |w - average input patch|: {fit_before:.3f} before, {fit_after:.3f} after")
+    print(
+        f"mean |w - average input patch|: {fit_before:.3f} before, "
+        f"{fit_after:.3f} after"
+    )
     return fit_after < fit_before
 
 

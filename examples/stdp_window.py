@@ -40,10 +40,16 @@ def triplet_at_frequency(rule, delays, frequency, n_pairs=10):
             t_pre = start + p * period + max(0, -d)
             train[t_pre, 0, 0] = True
             train[t_pre + d, 0, 1] = True
-        layer = Layer(Dense(2, n_filters=1), neuron=IF(t_ref=0.0), rule=rule,
-                      w_min=-1e6, w_max=1e6)
-        res = simulate([layer], [LayerParams(np.array([[[0.5], [1.0]]]))], iter(train),
-                       learn=True)
+        layer = Layer(
+            Dense(2, n_filters=1),
+            neuron=IF(t_ref=0.0),
+            rule=rule,
+            w_min=-1e6,
+            w_max=1e6,
+        )
+        res = simulate(
+            [layer], [LayerParams(np.array([[[0.5], [1.0]]]))], iter(train), learn=True
+        )
         out.append((res.params[0].weights[0, 0, 0] - 0.5) / n_pairs)
     return np.array(out)
 
@@ -51,20 +57,32 @@ def triplet_at_frequency(rule, delays, frequency, n_pairs=10):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="stdp_window.png")
+    parser.add_argument("--quick", action="store_true", help="fewer delays (for tests)")
     args = parser.parse_args(argv)
-    delays = np.array([d for d in range(-50, 51, 2) if d != 0], dtype=float)
+    spacing = 10 if args.quick else 2
+    delays = np.array([d for d in range(-50, 51, spacing) if d != 0], dtype=float)
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
     for dependence in ("additive", "multiplicative"):
         rule = PairSTDP(weight_dependence=dependence)
-        plot_stdp_window(delays, measure_stdp_window(rule, delays), ax=left,
-                         label=f"pair STDP, {dependence} (w = 0.5)")
+        plot_stdp_window(
+            delays,
+            measure_stdp_window(rule, delays),
+            ax=left,
+            label=f"pair STDP, {dependence} (w = 0.5)",
+        )
     left.set_title("Pair-based STDP")
     triplet = TripletSTDP()
-    plot_stdp_window(delays, measure_stdp_window(triplet, delays), ax=right,
-                     label="isolated pairs")
+    plot_stdp_window(
+        delays, measure_stdp_window(triplet, delays), ax=right, label="isolated pairs"
+    )
     near = delays[np.abs(delays) < 25]  # pairs 50 ms apart: keep each pair distinct
-    plot_stdp_window(near, triplet_at_frequency(triplet, near, 20.0), ax=right,
-                     label="pairs at 20 Hz (per pair)", marker="s")
+    plot_stdp_window(
+        near,
+        triplet_at_frequency(triplet, near, 20.0),
+        ax=right,
+        label="pairs at 20 Hz (per pair)",
+        marker="s",
+    )
     right.set_title("Triplet STDP (Pfister & Gerstner 2006, minimal)")
     fig.savefig(args.out, dpi=120)
     print(f"wrote {args.out}")

@@ -68,7 +68,9 @@ class Competition(BaseEstimator):
     array([[[False,  True, False]]])
     """
 
-    def __init__(self, k=None, inhibition=0.0, inhibition_between=0.0, neighbourhood=None):
+    def __init__(
+        self, k=None, inhibition=0.0, inhibition_between=0.0, neighbourhood=None
+    ):
         self.k = k
         self.inhibition = inhibition
         self.inhibition_between = inhibition_between
@@ -78,7 +80,9 @@ class Competition(BaseEstimator):
         if self.k is not None:
             check_scalar(self.k, "k", numbers.Integral, low=1)
         check_scalar(self.inhibition, "inhibition", numbers.Real, low=0.0)
-        check_scalar(self.inhibition_between, "inhibition_between", numbers.Real, low=0.0)
+        check_scalar(
+            self.inhibition_between, "inhibition_between", numbers.Real, low=0.0
+        )
         if self.neighbourhood is not None:
             check_scalar(self.neighbourhood, "neighbourhood", numbers.Integral, low=1)
 
@@ -128,7 +132,9 @@ class Competition(BaseEstimator):
             return None
         rows, cols = output_grid
         r, c = np.divmod(np.arange(rows * cols), cols)  # (L,), (L,)
-        dist = np.maximum(abs(r[:, None] - r[None]), abs(c[:, None] - c[None]))  # (L, L)
+        dist = np.maximum(
+            abs(r[:, None] - r[None]), abs(c[:, None] - c[None])
+        )  # (L, L)
         near = dist > 0
         if self.neighbourhood is not None:
             near &= dist <= self.neighbourhood
@@ -156,7 +162,9 @@ class Competition(BaseEstimator):
         np.subtract(per_location, spikes, out=out)  # (B, L, F)
         out *= self.inhibition
         if neighbours is not None:
-            from_near = np.matmul(neighbours.astype(out.dtype), per_location)  # (B, L, 1)
+            from_near = np.matmul(
+                neighbours.astype(out.dtype), per_location
+            )  # (B, L, 1)
             out += self.inhibition_between * from_near
         return out
 

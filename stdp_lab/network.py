@@ -48,7 +48,13 @@ from .competition import make_competition
 from .neurons import make_neuron
 from .plasticity import Activity, make_rule
 
-__all__ = ["Layer", "LayerParams", "SimulationResult", "simulate", "measure_stdp_window"]
+__all__ = [
+    "Layer",
+    "LayerParams",
+    "SimulationResult",
+    "simulate",
+    "measure_stdp_window",
+]
 
 
 class LayerParams(NamedTuple):
@@ -134,7 +140,9 @@ class Layer(BaseEstimator):
     # -- resolved parts --------------------------------------------------------
     def _parts(self):
         check_scalar(self.w_min, "w_min", numbers.Real)
-        check_scalar(self.w_max, "w_max", numbers.Real, low=self.w_min, low_inclusive=False)
+        check_scalar(
+            self.w_max, "w_max", numbers.Real, low=self.w_min, low_inclusive=False
+        )
         check_scalar(self.w_init, "w_init", numbers.Real, low=0.0, high=1.0)
         if self.norm is not None:
             check_scalar(self.norm, "norm", numbers.Real, low=0.0, low_inclusive=False)
@@ -213,38 +221,50 @@ class _LayerRun:
             self.post_specs = self.rule.post_traces()
             # Pre traces live in the input layout (B, N) and are gathered into
             # patches when the rule reads them; post traces are (B, L, F).
-            self.pre_traces = [np.zeros((n_samples, conn.n_inputs), dtype) for _ in self.pre_specs]
+            self.pre_traces = [
+                np.zeros((n_samples, conn.n_inputs), dtype) for _ in self.pre_specs
+            ]
             self.post_traces = [np.zeros(shape, dtype) for _ in self.post_specs]
             self.pre_decay = [dtype.type(np.exp(-dt / s.tau)) for s in self.pre_specs]
             self.post_decay = [dtype.type(np.exp(-dt / s.tau)) for s in self.post_specs]
-            self.rule_state = self.rule.initial_state((conn.n_locations, conn.n_filters), dtype)
+            self.rule_state = self.rule.initial_state(
+                (conn.n_locations, conn.n_filters), dtype
+            )
 
     def step(self, pre_spikes: np.ndarray) -> np.ndarray:
         current = self.conn.currents(pre_spikes, self.weights)  # (B, L, F)
         if self.inhibition is not None:
             current -= self.inhibition
-        spikes, self.state = self.neuron.step(self.state, current, self.dt, select=self.select)
+        spikes, self.state = self.neuron.step(
+            self.state, current, self.dt, select=self.select
+        )
         if self.inhibition is not None:
-            self.competition.inhibitory_current(spikes, self.neighbours, out=self.inhibition)
+            self.competition.inhibitory_current(
+                spikes, self.neighbours, out=self.inhibition
+            )
         if self.learn:
             self._learn(pre_spikes, spikes)
         return spikes
 
     def _learn(self, pre_spikes, post_spikes):
         dtype = self.weights.dtype
-        for trace, decay in zip(self.pre_traces, self.pre_decay):
+        for trace, decay in zip(self.pre_traces, self.pre_decay, strict=False):
             trace *= decay
-        for trace, decay in zip(self.post_traces, self.post_decay):
+        for trace, decay in zip(self.post_traces, self.post_decay, strict=False):
             trace *= decay
         pre_f = pre_spikes.astype(dtype, copy=False)  # (B, N)
         post_f = post_spikes.astype(dtype, copy=False)  # (B, L, F)
         patches = self.conn.patches
-        pre = Activity(patches(pre_f), tuple(patches(tr) for tr in self.pre_traces), self.dt)
+        pre = Activity(
+            patches(pre_f), tuple(patches(tr) for tr in self.pre_traces), self.dt
+        )
         post = Activity(post_f, tuple(self.post_traces), self.dt)
         if self.rule_state is None:
             dw = self.rule.delta(pre, post, self.weights)
         else:
-            dw, self.rule_state = self.rule.delta(pre, post, self.weights, state=self.rule_state)
+            dw, self.rule_state = self.rule.delta(
+                pre, post, self.weights, state=self.rule_state
+            )
         self.weights += self.conn.fold(dw)  # (1|L, K, F)
         np.clip(self.weights, self.layer.w_min, self.layer.w_max, out=self.weights)
         _add_spikes(self.pre_traces, self.pre_specs, pre_spikes)
@@ -268,7 +288,7 @@ class _LayerRun:
 
 
 def _add_spikes(traces, specs, spikes):
-    for trace, spec in zip(traces, specs):
+    for trace, spec in zip(traces, specs, strict=False):
         if spec.mode == "add":
             trace += spikes
         else:  # "reset": nearest-spike pairing, the trace jumps to 1
@@ -313,7 +333,8 @@ def simulate(
     check_scalar(dt, "dt", numbers.Real, low=0.0, low_inclusive=False)
     if len(layers) != len(params) or not layers:
         raise ValueError(
-            f"layers and params must be non-empty and of equal length, got {len(layers)} "
+            "layers and params must be non-empty and of equal length, got "
+            f"{len(layers)} "
             f"layers and {len(params)} params"
         )
     for name in record:
@@ -327,8 +348,13 @@ def simulate(
         if runs is None:
             n_samples = x.shape[0]
             dtype = np.dtype(params[0].weights.dtype)
-            runs = [_LayerRun(layer, p, n_samples, dtype, dt, learn) for layer, p in zip(layers, params)]
-            counts = [np.zeros((n_samples, *layer.output_shape), np.int32) for layer in layers]
+            runs = [
+                _LayerRun(layer, p, n_samples, dtype, dt, learn)
+                for layer, p in zip(layers, params, strict=False)
+            ]
+            counts = [
+                np.zeros((n_samples, *layer.output_shape), np.int32) for layer in layers
+            ]
         for i, run in enumerate(runs):
             spikes = run.step(x)
             counts[i] += spikes
@@ -339,7 +365,9 @@ def simulate(
         n_steps += 1
     if runs is None:
         raise ValueError("spikes_in must yield at least one time step")
-    records = {name: [np.stack(r) for r in per_layer] for name, per_layer in records.items()}
+    records = {
+        name: [np.stack(r) for r in per_layer] for name, per_layer in records.items()
+    }
     return SimulationResult(counts, [run.params(n_steps * dt) for run in runs], records)
 
 
@@ -381,8 +409,13 @@ def measure_stdp_window(rule, delays, *, dt: float = 1.0, weight: float = 0.5):
     train[t_pre, np.arange(n), 0] = True
     train[t_post, np.arange(n), 1] = True
     conn = Dense(2, n_filters=1)
-    layer = Layer(conn, neuron=IF(v_thresh=1.0, v_reset=0.0, t_ref=0.0), rule=rule,
-                  w_min=-1e6, w_max=1e6)
+    layer = Layer(
+        conn,
+        neuron=IF(v_thresh=1.0, v_reset=0.0, t_ref=0.0),
+        rule=rule,
+        w_min=-1e6,
+        w_max=1e6,
+    )
     params = LayerParams(np.array([[[weight], [1.0 / dt]]]))  # (1, 2, 1)
     # One sample per layer run keeps each pair isolated from the others' updates.
     dw = np.empty(n)

@@ -108,9 +108,10 @@ def test_pipeline_clone_grid_search_and_cross_val(digits):
     grid.fit(X, y)
     assert grid.best_score_ > 0.3
     assert grid.best_params_["spikingfeaturelearner__rule__a_plus"] in (0.005, 0.02)
-    assert grid.best_estimator_.steps[0][1].rule.a_plus == grid.best_params_[
-        "spikingfeaturelearner__rule__a_plus"
-    ]
+    assert (
+        grid.best_estimator_.steps[0][1].rule.a_plus
+        == grid.best_params_["spikingfeaturelearner__rule__a_plus"]
+    )
     cloned = clone(pipe)
     assert cloned.get_params()["spikingfeaturelearner__n_timesteps"] == 20
     assert not hasattr(cloned.steps[0][1], "weights_")
@@ -166,7 +167,9 @@ def test_image_shape_channels_and_non_square():
         ({"dt": -1.0}, lambda X: X, "dt"),
     ],
 )
-def test_bad_input_is_named_and_leaves_a_fitted_model_unchanged(digits, params, X_maker, match):
+def test_bad_input_is_named_and_leaves_a_fitted_model_unchanged(
+    digits, params, X_maker, match
+):
     X = digits[0][:20]
     model = small().fit(X)
     weights, thresholds = model.weights_.copy(), model.thresholds_.copy()
@@ -240,7 +243,9 @@ def test_vote_classifier_matches_explicit_reference():
     F = rng.poisson(2.0, size=(120, 30)).astype(float)
     F[:, :8] += 5 * (y[:, None] == labels[np.arange(8) % 4])  # informative features
     clf = SpikeCountClassifier().fit(F[:80], y[:80])
-    np.testing.assert_array_equal(clf.predict(F[80:]), reference_vote(F[:80], y[:80], F[80:]))
+    np.testing.assert_array_equal(
+        clf.predict(F[80:]), reference_vote(F[:80], y[:80], F[80:])
+    )
     proba = clf.predict_proba(F[80:])
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     assert clf.score(F[80:], y[80:]) > 0.5

@@ -37,8 +37,14 @@ def test_every_rule_trains_every_connectivity(rule_name, conn_index):
     """The same rule instance learns on Dense, LC and Conv, within the bounds."""
     conn = connectivities()[conn_index]
     rule = make_rule(rule_name)
-    layer = Layer(conn, neuron=LIF(tau_mem=5.0, v_thresh=0.05), rule=rule,
-                  competition="soft", w_min=0.0, w_max=1.0)
+    layer = Layer(
+        conn,
+        neuron=LIF(tau_mem=5.0, v_thresh=0.05),
+        rule=rule,
+        competition="soft",
+        w_min=0.0,
+        w_max=1.0,
+    )
     params = [layer.initial_params(np.random.default_rng(1))]
     before = params[0].weights.copy()
     X = random_X(4)
@@ -65,10 +71,18 @@ def test_conv_update_is_sum_of_locally_connected_updates():
     # Two steps: traces are empty in the first, so only the second step learns,
     # and both layers see the same (tied) weights during it.
     steps = [s.copy() for s in poisson_steps(X, 2, max_rate=500.0)]
-    out_lc = simulate([Layer(lc, neuron=neuron, rule=rule, w_min=-5, w_max=5)],
-                      [LayerParams(tied)], steps, learn=True)
-    out_conv = simulate([Layer(conv, neuron=neuron, rule=rule, w_min=-5, w_max=5)],
-                        [LayerParams(shared)], steps, learn=True)
+    out_lc = simulate(
+        [Layer(lc, neuron=neuron, rule=rule, w_min=-5, w_max=5)],
+        [LayerParams(tied)],
+        steps,
+        learn=True,
+    )
+    out_conv = simulate(
+        [Layer(conv, neuron=neuron, rule=rule, w_min=-5, w_max=5)],
+        [LayerParams(shared)],
+        steps,
+        learn=True,
+    )
     np.testing.assert_array_equal(out_lc.counts[0], out_conv.counts[0])
     d_lc = out_lc.params[0].weights - tied
     d_conv = out_conv.params[0].weights - shared
@@ -79,16 +93,27 @@ def test_conv_update_is_sum_of_locally_connected_updates():
 @pytest.mark.parametrize("k", [1, 2, 3])
 def test_kwta_at_most_k_spikes_per_location_and_step(k):
     conn = LocallyConnected2D(IMAGE, kernel_size=3, stride=1, n_filters=6)
-    layer = Layer(conn, neuron=LIF(tau_mem=5.0, v_thresh=0.05, t_ref=0.0),
-                  competition=Competition(k=k))
+    layer = Layer(
+        conn,
+        neuron=LIF(tau_mem=5.0, v_thresh=0.05, t_ref=0.0),
+        competition=Competition(k=k),
+    )
     params = [layer.initial_params(np.random.default_rng(0))]
-    result = simulate([layer], params, poisson_steps(random_X(5), 30, max_rate=400.0),
-                      record=("spikes",))
+    result = simulate(
+        [layer],
+        params,
+        poisson_steps(random_X(5), 30, max_rate=400.0),
+        record=("spikes",),
+    )
     spikes = result.records["spikes"][0]  # (T, B, L, F)
     per_group = spikes.sum(axis=-1)
     assert per_group.max() == k  # the limit binds: without it more would spike
-    free = simulate([Layer(conn, neuron=layer.neuron)], params,
-                    poisson_steps(random_X(5), 30, max_rate=400.0), record=("spikes",))
+    free = simulate(
+        [Layer(conn, neuron=layer.neuron)],
+        params,
+        poisson_steps(random_X(5), 30, max_rate=400.0),
+        record=("spikes",),
+    )
     assert free.records["spikes"][0].sum(axis=-1).max() > k
 
 
@@ -133,8 +158,13 @@ def test_inhibition_lowers_activity():
     neuron = LIF(tau_mem=10.0, v_thresh=0.5)
     params = [Layer(conn, neuron=neuron).initial_params(np.random.default_rng(0))]
     counts = [
-        simulate([Layer(conn, neuron=neuron, competition=Competition(inhibition=s))],
-                 params, poisson_steps(random_X(4), 60)).counts[0].sum()
+        simulate(
+            [Layer(conn, neuron=neuron, competition=Competition(inhibition=s))],
+            params,
+            poisson_steps(random_X(4), 60),
+        )
+        .counts[0]
+        .sum()
         for s in (0.0, 0.5, 5.0)
     ]
     assert counts[0] > counts[1] > counts[2]
@@ -142,8 +172,9 @@ def test_inhibition_lowers_activity():
 
 def test_normalisation_sets_each_neurons_weight_sum():
     conn = LocallyConnected2D(IMAGE, kernel_size=3, stride=2, n_filters=4)
-    layer = Layer(conn, neuron=LIF(v_thresh=0.3), rule="stdp", norm=2.5,
-                  competition="wta")
+    layer = Layer(
+        conn, neuron=LIF(v_thresh=0.3), rule="stdp", norm=2.5, competition="wta"
+    )
     params = [layer.initial_params(np.random.default_rng(0))]
     np.testing.assert_allclose(params[0].weights.sum(axis=1), 2.5)
     out = simulate([layer], params, poisson_steps(random_X(4), 50), learn=True)
@@ -162,7 +193,9 @@ def test_learned_threshold_batch_of_one_is_diehl_cook():
     counts = []
     state = params
     for i in range(3):
-        out = simulate([layer], state, poisson_steps(X[i : i + 1], 40, seed=i), learn=True)
+        out = simulate(
+            [layer], state, poisson_steps(X[i : i + 1], 40, seed=i), learn=True
+        )
         counts.append(out.counts[0][0])
         state = out.params
     np.testing.assert_allclose(state[0].theta, 0.05 * np.sum(counts, axis=0), rtol=1e-9)
@@ -170,7 +203,9 @@ def test_learned_threshold_batch_of_one_is_diehl_cook():
     # increments of the samples add up.
     frozen = Layer(conn, neuron=neuron, rule=PairSTDP(a_plus=0.0, a_minus=0.0))
     batch = simulate([frozen], params, poisson_steps(X, 40), learn=True)
-    np.testing.assert_allclose(batch.params[0].theta, 0.05 * batch.counts[0].sum(axis=0))
+    np.testing.assert_allclose(
+        batch.params[0].theta, 0.05 * batch.counts[0].sum(axis=0)
+    )
 
 
 def test_no_learning_leaves_params_and_is_deterministic():
@@ -181,7 +216,7 @@ def test_no_learning_leaves_params_and_is_deterministic():
     a = simulate([layer], params, poisson_steps(X, 30))
     b = simulate([layer], params, poisson_steps(X, 30))
     assert a.params[0].weights is params[0].weights
-    for ca, cb in zip(a.counts, b.counts):
+    for ca, cb in zip(a.counts, b.counts, strict=False):
         np.testing.assert_array_equal(ca, cb)
 
 
@@ -192,14 +227,17 @@ def test_two_layers_feed_forward():
     layers = [Layer(first, neuron=neuron), Layer(second, neuron=neuron, rule="stdp")]
     rng = np.random.default_rng(0)
     params = [layer.initial_params(rng) for layer in layers]
-    out = simulate(layers, params, poisson_steps(random_X(2), 40), learn=True,
-                   record=("spikes",))
+    out = simulate(
+        layers, params, poisson_steps(random_X(2), 40), learn=True, record=("spikes",)
+    )
     assert out.counts[1].shape == (2, 1, 3)
     # Layer 2 sees layer 1's spikes: replaying them into layer 2 alone gives the
     # same second-layer spikes.
     s1 = out.records["spikes"][0]  # (T, B, L, F)
     assert s1.sum() > 0
-    replay = simulate(layers[1:], params[1:], (s.reshape(2, -1) for s in s1), learn=True)
+    replay = simulate(
+        layers[1:], params[1:], (s.reshape(2, -1) for s in s1), learn=True
+    )
     np.testing.assert_array_equal(replay.counts[0], out.counts[1])
     assert not np.array_equal(out.params[1].weights, params[1].weights)
 
@@ -208,8 +246,9 @@ def test_float32_stays_float32():
     conn = Conv2D(IMAGE, kernel_size=3, n_filters=2)
     layer = Layer(conn, neuron="adaptive_lif", rule="triplet", competition="kwta")
     params = [layer.initial_params(np.random.default_rng(0), np.float32)]
-    out = simulate([layer], params, poisson_steps(random_X(2).astype(np.float32), 20),
-                   learn=True)
+    out = simulate(
+        [layer], params, poisson_steps(random_X(2).astype(np.float32), 20), learn=True
+    )
     assert out.params[0].weights.dtype == np.float32
     assert out.params[0].theta.dtype == np.float32
 
@@ -227,16 +266,22 @@ def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="competition"):
         make_competition("winner")
     with pytest.raises(ValueError, match="weights"):
-        simulate([layer], [LayerParams(np.zeros((1, 3, 2)))], poisson_steps(random_X(1), 3))
+        simulate(
+            [layer], [LayerParams(np.zeros((1, 3, 2)))], poisson_steps(random_X(1), 3)
+        )
 
 
 @pytest.mark.parametrize("pairing", ["all", "nearest"])
 def test_window_measured_through_the_simulator_is_exponential(pairing):
     """Isolated pairs at -50..50 ms give A+ exp(-d/tau+) and -A- exp(d/tau-)
     within 1% (Song, Miller & Abbott 2000), through the full step loop."""
-    rule = PairSTDP(a_plus=0.01, a_minus=0.012, tau_pre=17.0, tau_post=34.0, pairing=pairing)
+    rule = PairSTDP(
+        a_plus=0.01, a_minus=0.012, tau_pre=17.0, tau_post=34.0, pairing=pairing
+    )
     delays = np.array([d for d in range(-50, 51) if d != 0], dtype=float)
     dw = measure_stdp_window(rule, delays)
-    expected = np.where(delays > 0, 0.01 * np.exp(-delays / 17.0), -0.012 * np.exp(delays / 34.0))
+    expected = np.where(
+        delays > 0, 0.01 * np.exp(-delays / 17.0), -0.012 * np.exp(delays / 34.0)
+    )
     np.testing.assert_allclose(dw, expected, rtol=0.01)
     assert measure_stdp_window(rule, [0.0])[0] == 0.0

@@ -96,18 +96,10 @@ def test_wheel_install_finds_bundled_data(tmp_path):
     )
     (wheel,) = wheelhouse.glob("stdp_lab-*.whl")
 
-    # 2. A fresh environment; its dependencies (numpy, scikit-learn, ...) come from
-    # this interpreter's site-packages through a .pth file, appended after the
-    # environment's own site-packages, so the installed stdp_lab comes first.
+    # 2. A fresh environment.
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", "--without-pip", str(venv)])
     python = venv / "bin" / "python"
-    purelib = _run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"]
-    ).stdout.strip()
-    Path(purelib, "_stdp_lab_test_deps.pth").write_text(
-        "\n".join(site.getsitepackages()) + "\n", encoding="utf-8"
-    )
 
     # 3. A plain (non-editable) pip install of the wheel into that environment.
     if _version("pip") >= (22, 3):
@@ -116,6 +108,19 @@ def test_wheel_install_finds_bundled_data(tmp_path):
         _run([str(python), "-m", "ensurepip"])
         pip = [str(python), "-m", "pip"]
     _run(pip + ["install", "--no-deps", "--no-index", str(wheel)])
+
+    # 3b. The environment's dependencies (numpy, scikit-learn, ...) come from this
+    # interpreter's site-packages through a .pth file, appended after the
+    # environment's own site-packages, so the installed stdp_lab comes first. It is
+    # written only after the install: through it pip would see this interpreter's
+    # stdp_lab and skip the install as "already satisfied" (as in CI, where the
+    # project is installed non-editable).
+    purelib = _run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"]
+    ).stdout.strip()
+    Path(purelib, "_stdp_lab_test_deps.pth").write_text(
+        "\n".join(site.getsitepackages()) + "\n", encoding="utf-8"
+    )
 
     # 4. Load the data from another folder, with no hint where the checkout is.
     run_dir = tmp_path / "elsewhere"
