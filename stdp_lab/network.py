@@ -45,6 +45,7 @@ from sklearn.base import BaseEstimator
 
 from ._validation import check_scalar
 from .competition import make_competition
+from .connectivity import expanded_currents
 from .neurons import make_neuron
 from .plasticity import Activity, make_rule
 
@@ -204,6 +205,11 @@ class _LayerRun:
         conn.validate_weights(params.weights)
         # Learning changes the weights: work on a copy, never on the caller's array.
         self.weights = params.weights.copy() if self.learn else params.weights
+        # While the weights stay fixed, the input current of a step is one product
+        # with the layer's expanded (n_inputs, L * F) matrix, or a sum of its rows
+        # of the inputs that spiked when few did.
+        self.expanded = None if self.learn else conn.expand(self.weights)
+        self.shape = shape
         self.theta0 = params.theta
         self.state = self.neuron.initial_state(shape, dtype)
         if params.theta is not None:
@@ -232,7 +238,11 @@ class _LayerRun:
             )
 
     def step(self, pre_spikes: np.ndarray) -> np.ndarray:
-        current = self.conn.currents(pre_spikes, self.weights)  # (B, L, F)
+        if self.expanded is None:
+            current = self.conn.currents(pre_spikes, self.weights)  # (B, L, F)
+        else:
+            current = expanded_currents(self.expanded, pre_spikes)  # (B, L * F)
+            current = current.reshape(self.shape)  # (B, L, F)
         if self.inhibition is not None:
             current -= self.inhibition
         spikes, self.state = self.neuron.step(

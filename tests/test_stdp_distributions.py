@@ -6,13 +6,13 @@ Published property (Song, Miller & Abbott 2000; van Rossum, Bi & Turrigiano
 - *additive* pair STDP (the change does not depend on the weight, hard bounds,
   depression slightly stronger than potentiation, ``A_- tau_- > A_+ tau_+``)
   ends with a **bimodal** weight distribution: the weights pile up at both
-  bounds, ``w_min`` and ``w_max``, with few in between (Song et al. 2000, Fig. 2;
-  van Rossum et al. 2000, Fig. 3A);
+  bounds, ``w_min`` and ``w_max``, with few in between (Song et al. 2000;
+  van Rossum et al. 2000);
 - *multiplicative* (soft-bound) STDP, where potentiation scales with
   ``w_max - w`` and depression with ``w - w_min``, ends with a **unimodal**
   distribution centred away from the bounds, near the weight where potentiation
   and depression balance, ``w* ~ A_+ / (A_+ + A_-)`` for weakly correlated pre
-  and post spikes (van Rossum et al. 2000, Fig. 3B and Eq. 6).
+  and post spikes (van Rossum et al. 2000).
 
 References
 ----------
@@ -99,8 +99,8 @@ def test_is_unimodal_helper():
 def test_additive_stdp_is_bimodal_multiplicative_is_unimodal():
     """Additive STDP splits the weights to both bounds, soft bounds keep one peak.
 
-    Song, Miller & Abbott (2000), Fig. 2, and van Rossum, Bi & Turrigiano (2000),
-    Fig. 3: with additive STDP and depression slightly dominating, synapses whose
+    Song, Miller & Abbott (2000) and van Rossum, Bi & Turrigiano (2000): with
+    additive STDP and depression slightly dominating, synapses whose
     spikes often cause output spikes win potentiation and the others lose, so the
     weights split to the two bounds (bimodal); with multiplicative STDP the
     weight dependence pulls every weight back to the balance point (unimodal,
@@ -149,7 +149,7 @@ def test_additive_stdp_is_bimodal_multiplicative_is_unimodal():
     counts_mul = np.histogram(w_mul, bins=np.linspace(W_MIN, W_MAX, 21))[0]
     assert is_unimodal(counts_mul), counts_mul
     assert w_mul.std() < 0.1 * span, f"multiplicative std {w_mul.std():.3f}"
-    # Balance point of the soft-bound rule (van Rossum et al. 2000, Eq. 6):
+    # Balance point of the soft-bound rule (van Rossum et al. 2000):
     # A_+ (w_max - w) <LTP> = A_- (w - w_min) <LTD>. Without pre/post
     # correlation <LTP> = <LTD> and w* = A_+ / (A_+ + A_-); causal pairs only
     # add potentiation, so the mean sits at or a little above w*.
