@@ -73,15 +73,6 @@ SPARSE_MAX_FRACTION = 0.04
 SPARSE_MIN_SIZE = 50_000
 
 
-def _freeze(value):
-    """Return a comparable, hashable copy of a parameter value (for the cache)."""
-    if isinstance(value, np.ndarray):
-        return ("ndarray", value.dtype.str, tuple(value.ravel().tolist()))
-    if isinstance(value, list | tuple):
-        return (type(value).__name__, tuple(_freeze(v) for v in value))
-    return (type(value).__name__, value)
-
-
 def _check_input_shape(input_shape, ndims: tuple[int, ...]) -> tuple[int, ...]:
     """Turn ``input_shape`` into a tuple of positive ints with a length in ``ndims``.
 
@@ -150,15 +141,21 @@ class Connectivity(BaseEstimator):
     _geometry_params: tuple[str, ...] = ()
 
     # --- geometry -----------------------------------------------------------
+    def __setattr__(self, name, value):
+        # Setting a geometry parameter (directly or through set_params) drops the
+        # cached geometry, so that reading it stays a dictionary look-up: the
+        # simulator reads it at every time step.
+        if name in self._geometry_params:
+            self.__dict__.pop("_geometry_cache", None)
+        super().__setattr__(name, value)
+
     def _geometry(self) -> dict:
-        key = tuple(_freeze(getattr(self, name)) for name in self._geometry_params)
-        cached = getattr(self, "_geometry_cache", None)
-        if cached is None or cached[0] != key:
-            geometry = self._build_geometry()
-            geometry["index"].setflags(write=False)
-            cached = (key, geometry)
+        cached = self.__dict__.get("_geometry_cache")
+        if cached is None:
+            cached = self._build_geometry()
+            cached["index"].setflags(write=False)
             self._geometry_cache = cached
-        return cached[1]
+        return cached
 
     def _build_geometry(self) -> dict:  # pragma: no cover - abstract
         raise NotImplementedError

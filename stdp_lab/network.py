@@ -210,6 +210,8 @@ class _LayerRun:
         # of the inputs that spiked when few did.
         self.expanded = None if self.learn else conn.expand(self.weights)
         self.shape = shape
+        self.dtype = dtype
+        self.index = conn.index  # (L, K)
         self.theta0 = params.theta
         self.state = self.neuron.initial_state(shape, dtype)
         if params.theta is not None:
@@ -238,8 +240,13 @@ class _LayerRun:
             )
 
     def step(self, pre_spikes: np.ndarray) -> np.ndarray:
-        if self.expanded is None:
-            current = self.conn.currents(pre_spikes, self.weights)  # (B, L, F)
+        if self.learn:
+            # The rule needs the patches anyway: compute the current from them.
+            self.pre_patches = pre_spikes[:, self.index].astype(self.dtype)  # (B, L, K)
+            current = np.matmul(
+                self.pre_patches.transpose(1, 0, 2), self.weights
+            )  # (L, B, K) @ (1|L, K, F) -> (L, B, F)
+            current = current.transpose(1, 0, 2)  # (B, L, F)
         else:
             current = expanded_currents(self.expanded, pre_spikes)  # (B, L * F)
             current = current.reshape(self.shape)  # (B, L, F)
@@ -262,12 +269,10 @@ class _LayerRun:
             trace *= decay
         for trace, decay in zip(self.post_traces, self.post_decay, strict=False):
             trace *= decay
-        pre_f = pre_spikes.astype(dtype, copy=False)  # (B, N)
         post_f = post_spikes.astype(dtype, copy=False)  # (B, L, F)
-        patches = self.conn.patches
-        pre = Activity(
-            patches(pre_f), tuple(patches(tr) for tr in self.pre_traces), self.dt
-        )
+        index = self.index
+        pre_traces = tuple(trace[:, index] for trace in self.pre_traces)  # (B, L, K)
+        pre = Activity(self.pre_patches, pre_traces, self.dt)
         post = Activity(post_f, tuple(self.post_traces), self.dt)
         if self.rule_state is None:
             dw = self.rule.delta(pre, post, self.weights)
@@ -356,6 +361,12 @@ def simulate(
     n_steps = 0
     for x in spikes_in:
         if runs is None:
+            n_inputs = layers[0].connectivity.n_inputs
+            if x.ndim != 2 or x.shape[1] != n_inputs:
+                raise ValueError(
+                    f"spikes_in must yield arrays of shape (n_samples, {n_inputs}), "
+                    f"got {x.shape}"
+                )
             n_samples = x.shape[0]
             dtype = np.dtype(params[0].weights.dtype)
             runs = [

@@ -137,6 +137,11 @@ def _outer(pre, post) -> np.ndarray:
     over locations because einsum does not use BLAS here (about 5-10x slower at
     B=64, L=576, K=25, F=16).
     """
+    # Samples with no post-synaptic activity add nothing: post spikes are rare, so
+    # dropping them first makes the spike-triggered terms much cheaper.
+    active = post.any(axis=(1, 2))  # (B,)
+    if not active.all():
+        pre, post = pre[active], post[active]
     # (B,L,K) -> (L,K,B) and (B,L,F) -> (L,B,F); (L,K,B) @ (L,B,F) -> (L,K,F)
     return np.matmul(pre.transpose(1, 2, 0), post.transpose(1, 0, 2))
 
