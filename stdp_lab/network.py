@@ -355,6 +355,30 @@ def simulate(
     for name in record:
         if name not in ("spikes", "v"):
             raise ValueError(f"record must hold 'spikes' or 'v', got {name!r}")
+    with _blas_single_thread():
+        return _simulate(layers, params, spikes_in, learn, dt, record)
+
+
+_CONTROLLER = None
+
+
+def _blas_single_thread():
+    """Context in which BLAS uses one thread.
+
+    The products of one time step are small (well under a millisecond), and a
+    threaded BLAS spends more time waking its threads than computing; on a busy
+    machine it can be 100 times slower. Parallel work belongs to ``n_jobs``
+    (samples split across processes), as in scikit-learn.
+    """
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        from threadpoolctl import ThreadpoolController  # a scikit-learn dependency
+
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1, user_api="blas")
+
+
+def _simulate(layers, params, spikes_in, learn, dt, record) -> SimulationResult:
     runs = None
     counts = None
     records = {name: [[] for _ in layers] for name in record}
