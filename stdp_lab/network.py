@@ -291,13 +291,14 @@ class _LayerRun:
         theta = self.theta0
         if self.adapt:
             # Each sample started from theta0 and adapted on its own; the learned
-            # offset keeps every sample's increment, as if they came one by one:
-            # theta_new = sum_b theta_end_b - (B - 1) * theta0 * decay(T).
+            # offset keeps every sample's increment and decays for the whole
+            # batch, as if the samples came one by one:
+            # theta_new = decay(T)^B * theta0 + sum_b (theta_end_b - decay(T) * theta0).
             # With one sample per batch this is exactly Diehl & Cook's rule.
             end = self.state.theta  # (B, L, F)
             decay = np.exp(-duration / getattr(self.neuron, "tau_theta", np.inf))
-            decayed = decay * theta
-            theta = end.sum(axis=0) - (end.shape[0] - 1) * decayed  # (L, F)
+            increments = (end - decay * theta).sum(axis=0)  # (L, F)
+            theta = decay ** end.shape[0] * theta + increments
             theta = theta.astype(self.weights.dtype, copy=False)
         return LayerParams(weights, theta)
 

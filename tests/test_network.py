@@ -285,3 +285,27 @@ def test_window_measured_through_the_simulator_is_exponential(pairing):
     )
     np.testing.assert_allclose(dw, expected, rtol=0.01)
     assert measure_stdp_window(rule, [0.0])[0] == 0.0
+
+
+def test_learned_threshold_decays_once_per_sample_of_a_batch():
+    """A batch of B samples leaves theta as B samples in a row would (to first
+    order): decay(T)^B * theta0 plus every sample's own increment."""
+    conn = Dense(IMAGE, n_filters=4)
+    neuron = AdaptiveLIF(v_thresh=0.4, theta_plus=0.05, tau_theta=200.0)
+    layer = Layer(conn, neuron=neuron, rule=PairSTDP(a_plus=0.0, a_minus=0.0))
+    base = layer.initial_params(np.random.default_rng(0))
+    params = [LayerParams(base.weights, np.full((1, 4), 0.3))]
+    X = random_X(3)
+    decay = np.exp(-40 / 200.0)
+    singles = [
+        simulate([layer], params, poisson_steps(X[i : i + 1], 40, seed=i), learn=True)
+        .params[0]
+        .theta
+        for i in range(3)
+    ]
+    seeds = np.arange(3) * 1000  # the same per-sample seeds as the single runs
+    steps = PoissonEncoder(max_rate=200.0).steps(X, 40, 1.0, seeds)
+    batch = simulate([layer], params, steps, learn=True).params[0].theta
+    expected = decay**3 * 0.3 + sum(s - decay * 0.3 for s in singles)
+    np.testing.assert_allclose(batch, expected, rtol=1e-10)
+    assert np.all(np.asarray(singles) > decay * 0.3)  # every sample spiked
