@@ -1,0 +1,351 @@
+"""Base class of the neuron models: the shared step skeleton, parameter checks,
+refractoriness helpers and ``run_current`` (the public names are re-exported
+by :mod:`stdp_lab.neurons`)."""
+
+from __future__ import annotations
+
+import functools
+import math
+import numbers
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from .._validation import check_scalar
+
+SelectFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+# ---------------------------------------------------------------------------
+# State tuples
+# ---------------------------------------------------------------------------
+class LIFState(NamedTuple):
+    """State of :class:`LIF` and :class:`IF` neurons.
+
+    Attributes
+    ----------
+    v : ndarray of shape (n_samples, *layer_shape)
+        Membrane potential.
+    refractory : ndarray of shape (n_samples, *layer_shape)
+        Time left in the refractory period, in ms (0 when not refractory).
+    """
+
+    v: np.ndarray
+    refractory: np.ndarray
+
+
+# ---------------------------------------------------------------------------
+# Parameter helpers
+# ---------------------------------------------------------------------------
+@functools.cache
+def _param_names(cls) -> tuple[str, ...]:
+    # BaseEstimator inspects the signature on every call; once per class is enough.
+    return tuple(cls._get_param_names())
+
+
+def _check_param(value, name: str, *, low=None, low_inclusive: bool = True):
+    """Return ``value`` as a float64 array after checking it is finite and >= low.
+
+    Scalars give 0-d arrays; array-likes keep their shape (per-neuron values).
+    """
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        check_scalar(value, name, low=low, low_inclusive=low_inclusive)
+        return np.asarray(value, dtype=np.float64)
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        raise TypeError(
+            f"{name} must be a number or an array of numbers, got {value!r}"
+        )
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # ragged lists and the like
+        raise ValueError(f"{name} must be an array of numbers: {exc}") from None
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}")
+    arr = arr.astype(np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if low is not None:
+        bad = arr < low if low_inclusive else arr <= low
+        if np.any(bad):
+            op = ">=" if low_inclusive else ">"
+            raise ValueError(
+                f"{name} must be {op} {low} everywhere, got {arr[bad].flat[0]!r}"
+            )
+    return arr
+
+
+def _check_below(low_value, low_name, high_value, high_name):
+    """Raise unless ``low_value < high_value`` elementwise (broadcast)."""
+    if np.any(np.asarray(low_value) >= np.asarray(high_value)):
+        raise ValueError(
+            f"{low_name} must be below {high_name}, got {low_name}="
+            f"{np.asarray(low_value).tolist()!r} and {high_name}="
+            f"{np.asarray(high_value).tolist()!r}"
+        )
+
+
+def _check_dt(dt) -> float:
+    if type(dt) is float and 0.0 < dt < math.inf:  # fast path, called every step
+        return dt
+    check_scalar(dt, "dt", low=0.0, low_inclusive=False)
+    return float(dt)
+
+
+def _check_shape(shape) -> tuple[int, ...]:
+    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
+        shape = (shape,)
+    try:
+        shape = tuple(shape)
+    except TypeError:
+        raise TypeError(
+            f"shape must be a tuple of ints (n_samples, *layer_shape), got {shape!r}"
+        ) from None
+    if (
+        len(shape) == 0
+        or not all(
+            isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in shape
+        )
+        or min(shape) < 0
+    ):
+        raise ValueError(
+            "shape must be a non-empty tuple of non-negative ints "
+            f"(n_samples, *layer_shape), got {shape!r}"
+        )
+    return tuple(int(n) for n in shape)
+
+
+def _check_dtype(dtype) -> np.dtype:
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"dtype must be a floating dtype, got {dtype}")
+    return dtype
+
+
+# ---------------------------------------------------------------------------
+# Base class: the shared step skeleton
+# ---------------------------------------------------------------------------
+class NeuronModel(BaseEstimator):
+    """Base class of the neuron models: parameters only, state passed explicitly.
+
+    Subclasses define ``_param_checks`` (how each parameter is validated) and
+    the hooks
+
+    - ``_validate(params)``: cross-parameter checks (e.g. reset below threshold);
+    - ``_prepare(params, dt, dtype) -> dict``: constants for one ``dt`` and dtype
+      (decay factors, parameters cast to the state dtype);
+    - ``_new_state(shape, dtype, prepared) -> NamedTuple``;
+    - ``_integrate(state, current, dt, prepared)``: advance the state in place;
+    - ``_margin(state, prepared) -> ndarray``: ``v`` minus the current threshold;
+    - ``_reset(state, spikes, prepared)``: reset the neurons that spike, in place.
+
+    Validation and the derived constants are computed once and cached for the
+    last ``(parameters, dt, dtype, layer shape)`` seen, so :meth:`step` only
+    checks ``dt`` per call. The cache is keyed on the identity of the parameter
+    values: after changing a parameter array *in place*, call
+    ``set_params`` (or assign the attribute again) to refresh it. The cache is not
+    pickled or cloned; a model holds parameters only.
+    """
+
+    #: name -> keyword arguments of :func:`_check_param`; filled by subclasses.
+    _param_checks: dict[str, dict[str, Any]] = {}
+
+    # -- hooks ---------------------------------------------------------------
+    def _validate(self, params: dict[str, np.ndarray]) -> None:
+        """Cross-parameter checks; per-parameter ones come from ``_param_checks``."""
+
+    def _prepare(self, params, dt: float, dtype: np.dtype) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _new_state(self, shape, dtype, prepared):
+        raise NotImplementedError
+
+    def _integrate(self, state, current, dt: float, prepared) -> None:
+        raise NotImplementedError
+
+    def _margin(self, state, prepared) -> np.ndarray:
+        raise NotImplementedError
+
+    def _reset(self, state, spikes: np.ndarray, prepared) -> None:
+        raise NotImplementedError
+
+    # -- shared machinery ----------------------------------------------------
+    def _checked_params(self, layer_shape) -> dict[str, np.ndarray]:
+        params = {}
+        for name in _param_names(type(self)):
+            arr = _check_param(getattr(self, name), name, **self._param_checks[name])
+            if arr.ndim:
+                try:
+                    ok = np.broadcast_shapes(arr.shape, layer_shape) == layer_shape
+                except ValueError:
+                    ok = False
+                if not ok:
+                    raise ValueError(
+                        f"{name} has shape {arr.shape}, which does not broadcast "
+                        f"to the layer shape {layer_shape}"
+                    )
+            params[name] = arr
+        self._validate(params)
+        return params
+
+    def _prepared(self, dt: float, dtype: np.dtype, layer_shape) -> dict[str, Any]:
+        values = tuple(getattr(self, n) for n in _param_names(type(self)))
+        cache = self.__dict__.get("_cache")
+        if (
+            cache is not None
+            and cache[1] == dt
+            and cache[2] == dtype
+            and cache[3] == layer_shape
+            and all(a is b for a, b in zip(cache[0], values, strict=True))
+        ):
+            return cache[4]
+        prepared = self._prepare(self._checked_params(layer_shape), dt, dtype)
+        # The values themselves are kept so that their ids cannot be reused.
+        self._cache = (values, dt, dtype, layer_shape, prepared)
+        return prepared
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # a copy: never drop the live cache
+        state.pop("_cache", None)
+        return state
+
+    def initial_state(self, shape, dtype=np.float64):
+        """Return a fresh state for a batch of neurons.
+
+        Parameters
+        ----------
+        shape : tuple of int
+            ``(n_samples, *layer_shape)``; every state array has this shape.
+        dtype : floating dtype, default=np.float64
+            dtype of the state arrays (float32 is kept by :meth:`step`).
+
+        Returns
+        -------
+        state : NamedTuple of ndarray, each of shape ``shape``
+            The model's state type, at rest (see the model's docstring).
+        """
+        shape = _check_shape(shape)
+        dtype = _check_dtype(dtype)
+        # dt does not matter for the initial state; 1 ms validates everything.
+        prepared = self._prepare(self._checked_params(shape[1:]), 1.0, dtype)
+        return self._new_state(shape, dtype, prepared)
+
+    def step(
+        self, state, current, dt: float, select: SelectFn | None = None
+    ) -> tuple[np.ndarray, Any]:
+        """Advance the neurons by one time step of ``dt`` ms, in place.
+
+        Parameters
+        ----------
+        state : NamedTuple of ndarray, each of shape (n_samples, *layer_shape)
+            State from :meth:`initial_state` (or a previous step). Its arrays are
+            updated in place.
+        current : float or ndarray broadcastable to (n_samples, *layer_shape)
+            Input current, held constant over the step.
+        dt : float
+            Time step, in ms (> 0).
+        select : callable, optional
+            ``select(candidates, margin) -> chosen``: given the bool array of
+            neurons at or above threshold and ``margin = v - threshold`` (float
+            array, same shape), return a bool array choosing which of them spike
+            (e.g. k-winners-take-all). Only chosen neurons are reset, become
+            refractory or adapt; the others keep their supra-threshold ``v``.
+            The result is intersected with ``candidates``. ``None`` lets every
+            candidate spike.
+
+        Returns
+        -------
+        spikes : ndarray of bool, shape (n_samples, *layer_shape)
+            Which neurons spiked during the step.
+        state : NamedTuple
+            The same state object, updated.
+        """
+        dt = _check_dt(dt)
+        v = state[0]
+        prepared = self._prepared(dt, v.dtype, v.shape[1:])
+        self._integrate(state, current, dt, prepared)
+        margin = self._margin(state, prepared)
+        spikes = margin >= 0
+        if select is not None:
+            chosen = np.asarray(select(spikes, margin))
+            if chosen.shape != spikes.shape:
+                raise ValueError(
+                    f"select must return an array of shape {spikes.shape}, "
+                    f"got shape {chosen.shape}"
+                )
+            spikes = np.logical_and(chosen, spikes)
+        self._reset(state, spikes, prepared)
+        return spikes, state
+
+
+# ---------------------------------------------------------------------------
+# Refractoriness shared by LIF, IF and AdaptiveLIF
+# ---------------------------------------------------------------------------
+# A refractory time below this fraction of dt is taken as rounding error, so a
+# period of t_ref ms lasts ceil(t_ref / dt) steps even after many float32
+# subtractions of dt.
+_REFRACTORY_TOL = 1e-3
+
+
+def _hold_refractory(state, dt: float, prepared) -> None:
+    """Clamp refractory neurons at ``v_reset`` and count their time down."""
+    if not prepared["has_refractory"]:
+        return
+    refractory = state.refractory
+    np.copyto(state.v, prepared["v_reset"], where=refractory > _REFRACTORY_TOL * dt)
+    np.subtract(refractory, dt, out=refractory)
+    np.maximum(refractory, 0, out=refractory)
+
+
+def _reset_refractory(state, spikes, prepared) -> None:
+    np.copyto(state.v, prepared["v_reset"], where=spikes)
+    if prepared["has_refractory"]:
+        np.copyto(state.refractory, prepared["t_ref"], where=spikes)
+
+
+def _cast(params, dtype, *names) -> dict[str, np.ndarray]:
+    return {n: params[n].astype(dtype) for n in names}
+
+
+# ---------------------------------------------------------------------------
+# Recording helpers (they keep every step, so use them for short runs)
+# ---------------------------------------------------------------------------
+def run_current(
+    neuron: NeuronModel,
+    current,
+    dt: float,
+    shape=None,
+    dtype=np.float64,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Drive neurons with a given current and record membrane potential and spikes.
+
+    Parameters
+    ----------
+    neuron : NeuronModel
+    current : array-like of shape (n_steps, ...)
+        ``current[t]`` is the input during step ``t``, broadcastable to ``shape``.
+    dt : float
+        Time step, in ms.
+    shape : tuple of int, optional
+        State shape ``(n_samples, *layer_shape)``; default ``current.shape[1:]``.
+    dtype : floating dtype, default=np.float64
+
+    Returns
+    -------
+    v : ndarray of shape (n_steps, *shape)
+        Membrane potential at the end of each step (after any reset).
+    spikes : ndarray of bool, shape (n_steps, *shape)
+    """
+    current = np.asarray(current)
+    if current.ndim < 1:
+        raise ValueError("current must have a leading time axis (n_steps, ...)")
+    shape = current.shape[1:] if shape is None else shape
+    state = neuron.initial_state(shape, dtype=dtype)
+    n_steps = current.shape[0]
+    v = np.empty((n_steps, *state[0].shape), dtype=state[0].dtype)
+    spikes = np.empty((n_steps, *state[0].shape), dtype=bool)
+    for t in range(n_steps):
+        spikes[t], state = neuron.step(state, current[t], dt)
+        v[t] = state[0]
+    return v, spikes
