@@ -157,6 +157,32 @@ class SpikingFeatureLearner(
         Parallel jobs for ``transform`` (split over samples with joblib).
     verbose : int, default=0
         > 0 shows a progress bar over samples.
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (1 | n_locations, patch_size, n_filters)
+        Learned weights (see :mod:`stdp_lab.connectivity` for the layout).
+    thresholds_ : ndarray of shape (n_locations, n_filters) or None
+        Learned threshold offsets of adaptive neurons.
+    layer_ : Layer
+        The layer that was built for the data (connectivity, neuron, ...).
+    image_shape_ : tuple of int
+        ``(height, width, channels)`` used.
+    input_scale_ : float or ndarray
+        Intensity mapped to the encoder's maximum rate.
+    n_features_in_ : int
+    n_samples_seen_ : int
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from stdp_lab import SpikingFeatureLearner
+    >>> X, y = load_digits(return_X_y=True)
+    >>> model = SpikingFeatureLearner(n_timesteps=20, random_state=0).fit(X[:64])
+    >>> model.transform(X[:3]).shape
+    (3, 900)
+    >>> model.layer_.connectivity.output_grid  # 3 x 3 kernels on the 8 x 8 digits
+    (6, 6)
     """
 
     def __init__(
