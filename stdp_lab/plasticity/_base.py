@@ -1,0 +1,159 @@
+"""The rule protocol: traces, activity, the Rule base class and shared helpers
+(the public names are re-exported by :mod:`stdp_lab.plasticity`)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from .._validation import check_scalar
+
+# A time constant long enough that a trace never decays within any realistic
+# presentation (exp(-dt / 1e12) is 1 in float32 and within 1e-12 of it in
+# float64); kept finite so that the simulator's checks on tau still apply.
+_NO_DECAY_MS = 1e12
+
+
+class TraceSpec(NamedTuple):
+    """A trace a rule reads, kept by the simulator.
+
+    Attributes
+    ----------
+    tau : float
+        Time constant in ms; the trace decays exactly, ``x *= exp(-dt / tau)``
+        per step.
+    mode : {"add", "reset"}
+        ``"add"``: ``x += spike`` (all-to-all pairing); ``"reset"``: ``x = 1``
+        at a spike (nearest-spike pairing).
+    """
+
+    tau: float
+    mode: str
+
+
+class Activity(NamedTuple):
+    """Spikes of one side of the synapses at this step, with their traces.
+
+    Attributes
+    ----------
+    spikes : ndarray of shape (n_samples, n_locations, n_units)
+        Spikes of this step (bool or float); ``n_units`` is ``patch_size`` for
+        the presynaptic side and ``n_filters`` for the postsynaptic side.
+    traces : tuple of ndarray of shape (n_samples, n_locations, n_units)
+        One array per :class:`TraceSpec` the rule asked for, in that order,
+        as they are before this step's spikes are added.
+    dt : float, default=1.0
+        The simulation step in ms (used by rules with a running state, BCM).
+    """
+
+    spikes: np.ndarray
+    traces: tuple
+    dt: float = 1.0
+
+    @property
+    def trace(self) -> np.ndarray:
+        """The first trace, ``traces[0]``."""
+        return self.traces[0]
+
+
+def _float_dtype(*arrays) -> np.dtype:
+    """Floating result dtype of ``arrays`` (float64 if none is floating)."""
+    dtype = np.result_type(*arrays)
+    if not np.issubdtype(dtype, np.floating):
+        dtype = np.dtype(np.float64)
+    return dtype
+
+
+def _as(array, dtype) -> np.ndarray:
+    """``array`` as ``dtype`` without a copy when it already is."""
+    return np.asarray(array).astype(dtype, copy=False)
+
+
+def _outer(pre, post) -> np.ndarray:
+    """Sum over samples of the outer product of pre and post activity.
+
+    This is ``einsum("slk,slf->lkf", pre, post)``, written as a batched matmul
+    over locations because einsum does not use BLAS here (about 5-10x slower at
+    B=64, L=576, K=25, F=16).
+    """
+    # Samples with no post-synaptic activity add nothing: post spikes are rare, so
+    # dropping them first makes the spike-triggered terms much cheaper.
+    active = post.any(axis=(1, 2))  # (B,)
+    if not active.all():
+        pre, post = pre[active], post[active]
+    # (B,L,K) -> (L,K,B) and (B,L,F) -> (L,B,F); (L,K,B) @ (L,B,F) -> (L,K,F)
+    return np.matmul(pre.transpose(1, 2, 0), post.transpose(1, 0, 2))
+
+
+class Rule(BaseEstimator):
+    """Base class of the plasticity rules.
+
+    Subclasses store their hyperparameters unchanged in ``__init__`` (no
+    arrays, no callables), check them in ``_check`` and implement
+    :meth:`pre_traces`, :meth:`post_traces` and :meth:`delta`. A rule with a
+    running quantity (BCM's threshold) also overrides :meth:`initial_state`;
+    its ``delta`` then returns ``(dw, new_state)``.
+    """
+
+    def _check(self) -> None:
+        """Raise ValueError/TypeError naming a bad hyperparameter.
+
+        Subclasses put their checks in ``_validate``; ``_check`` runs them only
+        when a hyperparameter changed since the last successful check, since
+        ``delta`` calls it at every step.
+        """
+        values = tuple(v for k, v in vars(self).items() if k != "_checked_values")
+        if vars(self).get("_checked_values") == values:
+            return
+        self._validate()
+        self._checked_values = values
+
+    def _validate(self) -> None:
+        """Check every hyperparameter; raise naming the first bad one."""
+
+    def pre_traces(self) -> tuple[TraceSpec, ...]:
+        """Presynaptic traces the rule reads, in the order of ``pre.traces``."""
+        raise NotImplementedError
+
+    def post_traces(self) -> tuple[TraceSpec, ...]:
+        """Postsynaptic traces the rule reads, in the order of ``post.traces``."""
+        raise NotImplementedError
+
+    def initial_state(self, shape, dtype=np.float64):
+        """Running state of shape ``(n_locations, n_filters)``; None if stateless."""
+        return None
+
+    def delta(self, pre: Activity, post: Activity, weights, state=None):
+        """Weight change for this step, summed over the batch.
+
+        Parameters
+        ----------
+        pre : Activity
+            Presynaptic spikes and traces, each of shape (n_samples,
+            n_locations, patch_size).
+        post : Activity
+            Postsynaptic spikes and traces, each of shape (n_samples,
+            n_locations, n_filters).
+        weights : ndarray broadcastable to (n_locations, patch_size, n_filters)
+            Current weights (read only).
+        state : ndarray of shape (n_locations, n_filters), optional
+            Running state for rules whose :meth:`initial_state` is not None.
+
+        Returns
+        -------
+        dw : ndarray of shape (n_locations, patch_size, n_filters)
+            Or ``(dw, new_state)`` for rules with a state.
+        """
+        raise NotImplementedError
+
+
+def _check_positive(rule, *names) -> None:
+    for name in names:
+        check_scalar(getattr(rule, name), name, low=0.0, low_inclusive=False)
+
+
+def _check_nonnegative(rule, *names) -> None:
+    for name in names:
+        check_scalar(getattr(rule, name), name, low=0.0)
