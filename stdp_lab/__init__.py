@@ -16,6 +16,7 @@ from .neurons import IF, LIF, AdaptiveLIF, Izhikevich
 from .plasticity import (
     BCM,
     RULES,
+    DiehlCookSTDP,
     Hebbian,
     Oja,
     PairSTDP,
@@ -33,6 +34,7 @@ __all__ = [
     "Competition",
     "Conv2D",
     "Dense",
+    "DiehlCookSTDP",
     "Hebbian",
     "IF",
     "Izhikevich",

@@ -16,6 +16,7 @@ from stdp_lab.plasticity import (
     BCM,
     RULES,
     Activity,
+    DiehlCookSTDP,
     Hebbian,
     Oja,
     PairSTDP,
@@ -369,6 +370,9 @@ def _loop_reference(name, rule, pre, post, w, theta):
                         earlier = x > 0 or sx != 0
                         gain = rule.a_plus if earlier else -rule.a_minus
                         d = sy * gain * wk * (1 - wk)
+                    elif name == "diehl_cook":
+                        soft = (rule.w_max - wk) ** rule.mu
+                        d = rule.learning_rate * sy * (x - rule.x_tar) * soft
                     elif name == "hebbian":
                         d = rule.learning_rate * x * y - rule.decay * wk
                     elif name == "oja":
@@ -397,6 +401,8 @@ def test_delta_matches_loop_reference(name):
     rule = make_rule(name)
     if name == "triplet":
         rule.set_params(a2_plus=5e-3, a3_minus=2e-3)
+    if name == "diehl_cook":
+        rule.set_params(mu=0.7)
     pre, post = _random_activity(rng, 3, 2, 4, 3)
     w = rng.random((1, 4, 3))
     theta = rng.random((2, 3))
@@ -555,3 +561,35 @@ def test_bcm_rejects_bad_dt():
     post = post._replace(dt=0.0)
     with pytest.raises(ValueError, match="dt"):
         rule.delta(pre, post, np.ones((1, 2, 2)))
+
+
+# --------------------------------------------------------------------------
+# Diehl & Cook post-triggered rule
+
+
+@pytest.mark.parametrize("mu", [0.0, 0.5])
+def test_diehl_cook_moves_weights_by_trace_minus_target(mu):
+    """At a post spike dw = eta * (x_pre - x_tar) * (w_max - w)^mu, with x_pre the
+    sum of exp(-age / tau) over earlier pre spikes (Diehl & Cook 2015, eq. 2)."""
+    rule = DiehlCookSTDP(learning_rate=0.01, x_tar=0.4, tau_pre=5.0, mu=mu)
+    pre = spike_train(30, [3, 17], [], [20])  # input 1 silent, input 2 close
+    post = spike_train(30, [22])
+    weights = np.array([[[0.2], [0.5], [0.9]]])  # (1, K=3, F=1)
+    dw = simulate(rule, pre, post, weights)[0, :, 0]
+    trace = np.array([np.exp(-19 / 5) + np.exp(-5 / 5), 0.0, np.exp(-2 / 5)])
+    expected = 0.01 * (trace - 0.4) * (1.0 - weights[0, :, 0]) ** mu
+    np.testing.assert_allclose(dw, expected, rtol=1e-12)
+    assert dw[1] < 0 < dw[2]  # the silent input is depressed, the recent one grows
+
+
+def test_diehl_cook_potentiates_recent_inputs_and_depresses_silent_ones():
+    """One post spike after a pattern: inputs that fired grow, the more the more
+    recent their spike (larger trace); inputs that stayed silent shrink by
+    eta * x_tar."""
+    rule = DiehlCookSTDP(learning_rate=0.05, x_tar=0.5, tau_pre=5.0)
+    pre = spike_train(8, [2], [], [4], [])
+    post = spike_train(8, [5])
+    dw = simulate(rule, pre, post, np.full((1, 4, 1), 0.5))[0, :, 0]
+    assert dw[0] > 0 and dw[2] > 0
+    np.testing.assert_allclose(dw[[1, 3]], -0.05 * 0.5)
+    assert dw[2] > dw[0]

@@ -50,7 +50,7 @@ from __future__ import annotations
 
 from ._base import Activity, Rule, TraceSpec
 from .rate import BCM, Hebbian, Oja
-from .stdp import PairSTDP, SimplifiedSTDP, TripletSTDP
+from .stdp import DiehlCookSTDP, PairSTDP, SimplifiedSTDP, TripletSTDP
 
 __all__ = [
     "TraceSpec",
@@ -59,6 +59,7 @@ __all__ = [
     "PairSTDP",
     "TripletSTDP",
     "SimplifiedSTDP",
+    "DiehlCookSTDP",
     "Hebbian",
     "Oja",
     "BCM",
@@ -72,6 +73,7 @@ _RULE_FACTORIES = {
     "stdp_multiplicative": (PairSTDP, {"weight_dependence": "multiplicative"}),
     "triplet": (TripletSTDP, {}),
     "simplified_stdp": (SimplifiedSTDP, {}),
+    "diehl_cook": (DiehlCookSTDP, {}),
     "hebbian": (Hebbian, {}),
     "oja": (Oja, {}),
     "bcm": (BCM, {}),

