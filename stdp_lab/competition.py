@@ -149,7 +149,7 @@ class Competition(BaseEstimator):
         ----------
         spikes : ndarray of bool, shape (n_samples, n_locations, n_filters)
         neighbours : ndarray of shape (n_locations, n_locations) or None
-            From :meth:`neighbour_matrix`.
+            From :meth:`neighbour_matrix`, cast once to the dtype of ``out``.
         out : ndarray of shape (n_samples, n_locations, n_filters)
             Written with the (non-negative) current to subtract.
 
@@ -162,9 +162,7 @@ class Competition(BaseEstimator):
         np.subtract(per_location, spikes, out=out)  # (B, L, F)
         out *= self.inhibition
         if neighbours is not None:
-            from_near = np.matmul(
-                neighbours.astype(out.dtype), per_location
-            )  # (B, L, 1)
+            from_near = np.matmul(neighbours, per_location)  # (B, L, 1)
             out += self.inhibition_between * from_near
         return out
 

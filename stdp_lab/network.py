@@ -223,7 +223,8 @@ class _LayerRun:
             self.state.theta[...] = params.theta  # (B, L, F) <- (L, F)
         self.select = self.competition.select if self.competition.k else None
         self.inhibition = np.zeros(shape, dtype) if self.competition.inhibits else None
-        self.neighbours = self.competition.neighbour_matrix(conn.output_grid)
+        neighbours = self.competition.neighbour_matrix(conn.output_grid)
+        self.neighbours = None if neighbours is None else neighbours.astype(dtype)
         if self.learn:
             self.pre_specs = self.rule.pre_traces()
             self.post_specs = self.rule.post_traces()
