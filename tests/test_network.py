@@ -309,3 +309,19 @@ def test_learned_threshold_decays_once_per_sample_of_a_batch():
     expected = decay**3 * 0.3 + sum(s - decay * 0.3 for s in singles)
     np.testing.assert_allclose(batch, expected, rtol=1e-10)
     assert np.all(np.asarray(singles) > decay * 0.3)  # every sample spiked
+
+
+@pytest.mark.parametrize("conn_index", range(3))
+def test_learning_path_with_zero_rates_equals_fixed_weights_path(conn_index):
+    """While learning, the input current is computed from the patches the rule
+    reads; while not learning, from the expanded weight matrix. With a rule of
+    zero rates both must give exactly the same spikes, for untied weights."""
+    conn = connectivities()[conn_index]
+    neuron = LIF(tau_mem=5.0, v_thresh=0.05)
+    frozen = Layer(conn, neuron=neuron, rule=PairSTDP(a_plus=0.0, a_minus=0.0))
+    params = [frozen.initial_params(np.random.default_rng(7))]
+    X = random_X(3, seed=8)
+    learning = simulate([frozen], params, poisson_steps(X, 30), learn=True)
+    fixed = simulate([frozen], params, poisson_steps(X, 30), learn=False)
+    assert learning.counts[0].sum() > 0
+    np.testing.assert_array_equal(learning.counts[0], fixed.counts[0])
