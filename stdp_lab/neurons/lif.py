@@ -284,12 +284,7 @@ class AdaptiveLIF(LIF):
         theta_plus=0.05,
         tau_theta=1e7,
     ):
-        self.tau_mem = tau_mem
-        self.v_rest = v_rest
-        self.v_reset = v_reset
-        self.v_thresh = v_thresh
-        self.t_ref = t_ref
-        self.resistance = resistance
+        super().__init__(tau_mem, v_rest, v_reset, v_thresh, t_ref, resistance)
         self.theta_plus = theta_plus
         self.tau_theta = tau_theta
 
