@@ -34,8 +34,8 @@ __all__ = [
 
 # Number of standard deviations above the mean used to size the first draw of
 # Poisson inter-spike gaps; the rare overflow is completed by further draws.
-_N_SD_GAPS = 4.0
-_EXTRA_GAPS = 4
+_N_SD_GAPS = 3.0
+_EXTRA_GAPS = 2
 
 
 def _check_seeds(seeds, n_samples: int) -> np.ndarray:
@@ -56,6 +56,76 @@ def _check_seeds(seeds, n_samples: int) -> np.ndarray:
     if arr.size and arr.min() < 0:
         raise ValueError(f"seeds must be non-negative, found minimum {arr.min()!r}")
     return arr
+
+
+class SpikeSteps:
+    """The spikes of one presentation, yielded one time step at a time.
+
+    What :meth:`Encoder.steps` returns: an iterator of boolean arrays of shape
+    ``(n_samples, n_features)``, one per time step (a reused buffer), that also
+    keeps the sparse events it was made from, so that a simulator can take all
+    steps at once (:meth:`csr`) instead of one by one.
+
+    Attributes
+    ----------
+    n_timesteps : int
+    shape : tuple of int
+        ``(n_samples, n_features)`` of each step.
+    """
+
+    def __init__(self, flat, bounds, n_samples: int, n_features: int):
+        self._flat = flat  # flat indices b * n_features + i, sorted by time
+        self._bounds = bounds  # step t holds flat[bounds[t]:bounds[t + 1]]
+        self.n_timesteps = len(bounds) - 1
+        self.shape = (n_samples, n_features)
+        self._buffer = np.zeros(self.shape, dtype=bool)
+        self._t = 0
+
+    def __iter__(self):
+        return self
+
+    def __len__(self) -> int:
+        return self.n_timesteps
+
+    def __next__(self) -> np.ndarray:
+        t = self._t
+        if t >= self.n_timesteps:
+            raise StopIteration
+        flat = self._buffer.reshape(-1)  # a view
+        b = self._bounds
+        if t:
+            flat[self._flat[b[t - 1] : b[t]]] = False
+        flat[self._flat[b[t] : b[t + 1]]] = True
+        self._t = t + 1
+        return self._buffer
+
+    @property
+    def n_spikes(self) -> int:
+        """Number of spikes of the whole presentation."""
+        return len(self._flat)
+
+    def csr(self, start: int = 0, stop: int | None = None):
+        """Steps ``start:stop`` as one sparse matrix, without consuming the iterator.
+
+        Returns
+        -------
+        spikes : scipy.sparse.csr_array of shape ((stop - start) * n_samples, n_features)
+            Row ``(t - start) * n_samples + b`` holds sample ``b`` at step ``t``;
+            values are 1.0 (float32).
+        """
+        from scipy.sparse import csr_array
+
+        stop = self.n_timesteps if stop is None else stop
+        n_samples, n_features = self.shape
+        lo, hi = self._bounds[start], self._bounds[stop]
+        flat = self._flat[lo:hi]
+        sample, column = np.divmod(flat, n_features)
+        counts = np.diff(self._bounds[start : stop + 1])  # (n_steps,)
+        step = np.repeat(np.arange(stop - start), counts)
+        row = step * n_samples + sample
+        n_rows = (stop - start) * n_samples
+        data = np.ones(len(flat), dtype=np.float32)
+        return csr_array((data, (row, column)), shape=(n_rows, n_features))
 
 
 class Encoder(BaseEstimator):
@@ -126,19 +196,7 @@ class Encoder(BaseEstimator):
         counts = np.bincount(times, minlength=n_timesteps)  # (n_timesteps,)
         bounds = np.zeros(n_timesteps + 1, dtype=np.intp)
         np.cumsum(counts, out=bounds[1:])
-        return self._iterate(flat, bounds, n_samples, n_features, n_timesteps)
-
-    @staticmethod
-    def _iterate(flat, bounds, n_samples, n_features, n_timesteps):
-        buffer = np.zeros((n_samples, n_features), dtype=bool)
-        buffer_flat = buffer.reshape(-1)  # (n_samples * n_features,), a view
-        previous = flat[:0]
-        for t in range(n_timesteps):
-            current = flat[bounds[t] : bounds[t + 1]]
-            buffer_flat[previous] = False
-            buffer_flat[current] = True
-            previous = current
-            yield buffer
+        return SpikeSteps(flat, bounds, n_samples, n_features)
 
     def encode(self, X, n_timesteps: int, dt: float = 1.0, seeds=None) -> np.ndarray:
         """Return the whole spike train as one dense array.
@@ -211,7 +269,10 @@ class PoissonEncoder(Encoder):
     input are then geometric, :math:`P(g = k) = (1 - p_j)^{k - 1} p_j`, and the
     encoder draws these gaps (with ``numpy.random.Generator.geometric``) rather
     than one Bernoulli per step, so the work is proportional to the number of
-    spikes. Each sample uses its own ``np.random.default_rng(seeds[i])``.
+    spikes. The uniform numbers behind the gaps are a counter-based hash
+    (splitmix64 of Steele, Lea & Flood 2014, used as in Salmon et al. 2011) of
+    the sample's seed, the input index and the draw index: the whole batch is
+    drawn at once, and each sample's train still depends only on its own seed.
 
     References
     ----------
@@ -222,6 +283,10 @@ class PoissonEncoder(Encoder):
        Computational Neuroscience 9:99.
     .. [3] Hazan, H. et al. (2018). BindsNET: a machine learning-oriented spiking
        neural networks library in Python. Frontiers in Neuroinformatics 12:89.
+    .. [4] Steele, G. L., Lea, D. and Flood, C. H. (2014). Fast splittable
+       pseudorandom number generators. OOPSLA 2014, 453-472.
+    .. [5] Salmon, J. K. et al. (2011). Parallel random numbers: as easy as 1, 2,
+       3. SC '11.
 
     Examples
     --------
@@ -250,80 +315,118 @@ class PoissonEncoder(Encoder):
     def _events(self, X, n_timesteps, dt, seeds):
         n_samples, n_features = X.shape
         scale = float(self.max_rate) * dt / 1000.0
-        all_times = []
-        all_flat = []
-        # One Generator per sample is what makes each train depend on its own
-        # seed only; the work inside a sample is vectorised over its inputs.
-        for i in range(n_samples):
-            p_row = X[i].astype(np.float64) * scale  # (n_features,)
-            active = np.flatnonzero(p_row > 0)
-            if active.size == 0:
-                continue
-            rng = np.random.default_rng(seeds[i])
-            times, inputs = _poisson_times(rng, p_row[active], n_timesteps)
-            all_times.append(times)
-            all_flat.append(i * n_features + active[inputs])
-        if not all_times:
+        p = X.reshape(-1).astype(np.float64) * scale  # (B * N,)
+        # One stream of gaps per (sample, input) that can fire; all samples are
+        # drawn together, and each stream's random numbers depend only on its
+        # sample's seed and its input index.
+        streams = np.flatnonzero(p > 0)  # flat index b * N + i
+        if streams.size == 0:
             empty = np.zeros(0, dtype=np.intp)
             return empty, empty
-        return np.concatenate(all_times), np.concatenate(all_flat)
+        sample, feature = np.divmod(streams, n_features)
+        keys = _mix(_mix(seeds.astype(np.uint64)[sample]) + feature.astype(np.uint64))
+        times, owner = _poisson_times(keys, p[streams], n_timesteps)
+        return times, streams[owner]
 
 
-def _poisson_times(rng, p, n_timesteps):
-    """Spike steps of independent Bernoulli(p) inputs over ``n_timesteps`` steps.
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix(z: np.ndarray) -> np.ndarray:
+    """One splitmix64 step (Steele, Lea & Flood 2014): a bijective hash of uint64
+    values whose outputs look independent and uniform (0 does not map to 0)."""
+    z = z + _GOLDEN
+    z ^= z >> np.uint64(30)
+    z *= np.uint64(0xBF58476D1CE4E5B9)
+    z ^= z >> np.uint64(27)
+    z *= np.uint64(0x94D049BB133111EB)
+    z ^= z >> np.uint64(31)
+    return z
+
+
+def _uniform(keys: np.ndarray, counters: np.ndarray) -> np.ndarray:
+    """Uniform numbers in (0, 1], one per (stream key, counter) pair.
+
+    Counter-based generation (Salmon et al. 2011): the value is a hash of the key
+    and the counter, so any draw of any stream is computed independently of the
+    others, vectorised over all streams of a batch.
+    """
+    z = _mix(keys + counters * _GOLDEN)
+    return 1.0 - (z >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
+def _poisson_times(keys, p, n_timesteps):
+    """Spike steps of independent Bernoulli(p) streams over ``n_timesteps`` steps.
 
     Parameters
     ----------
-    rng : numpy.random.Generator
-    p : ndarray of shape (n_inputs,)
-        Spike probability per step of each input, in (0, 1].
+    keys : ndarray of uint64, shape (n_streams,)
+        Random key of each stream (:func:`_uniform`).
+    p : ndarray of shape (n_streams,)
+        Spike probability per step of each stream, in (0, 1].
     n_timesteps : int
 
     Returns
     -------
-    times, inputs : ndarray of shape (n_events,)
-        Step (in ``[0, n_timesteps - 1]``) and input index of each spike.
+    times, streams : ndarray of shape (n_events,)
+        Step (in ``[0, n_timesteps - 1]``) and stream index of each spike.
     """
-    n_inputs = p.shape[0]
-    previous = np.full(n_inputs, -1, dtype=np.int64)  # time of the last spike
-    inputs = np.arange(n_inputs)
+    n_streams = p.shape[0]
+    previous = np.full(n_streams, -1, dtype=np.int64)  # time of the last spike
+    streams = np.arange(n_streams)
     times_chunks = []
-    inputs_chunks = []
-    while inputs.size:
+    streams_chunks = []
+    round_ = 0
+    while streams.size:
         # Enough gaps to cover the remaining steps with high probability: the
         # spike count in n_left steps is Binomial(n_left, p).
-        p_left = p[inputs]
-        n_left = n_timesteps - 1 - previous  # (n_inputs_left,)
+        p_left = p[streams]
+        n_left = n_timesteps - 1 - previous  # (n_streams_left,)
         mean = n_left * p_left
         sd = np.sqrt(mean * (1.0 - p_left))
         n_gaps = np.ceil(mean + _N_SD_GAPS * sd + _EXTRA_GAPS).astype(np.intp)
         n_gaps = np.minimum(n_gaps, n_left)  # never more spikes than steps left
-        times, segment_last = _segmented_times(rng, p_left, n_gaps, previous)
-        owner = np.repeat(inputs, n_gaps)  # (sum(n_gaps),)
+        times, segment_last = _segmented_times(
+            keys[streams], round_, p_left, n_gaps, previous
+        )
+        owner = np.repeat(streams, n_gaps)  # (sum(n_gaps),)
         keep = times < n_timesteps
         times_chunks.append(times[keep])
-        inputs_chunks.append(owner[keep])
-        # Inputs whose last drawn spike is before the last step may spike again.
+        streams_chunks.append(owner[keep])
+        # Streams whose last drawn spike is before the last step may spike again.
         more = segment_last < n_timesteps - 1
-        inputs = inputs[more]
+        streams = streams[more]
         previous = segment_last[more]
-    return np.concatenate(times_chunks), np.concatenate(inputs_chunks)
+        round_ += 1
+    return np.concatenate(times_chunks), np.concatenate(streams_chunks)
 
 
-def _segmented_times(rng, p, n_gaps, previous):
-    """Draw ``n_gaps[j]`` geometric gaps for input ``j`` and cumulate them.
+def _segmented_times(keys, round_, p, n_gaps, previous):
+    """Draw ``n_gaps[j]`` geometric gaps for stream ``j`` and cumulate them.
 
     Returns the spike times of every drawn gap, ``previous[j] + cumsum(gaps)``
-    within each input's segment, and the last time of each segment.
+    within each stream's segment, and the last time of each segment.
     """
-    p_rep = np.repeat(p, n_gaps)  # (sum(n_gaps),)
-    gaps = rng.geometric(p_rep).astype(np.int64)
+    ends = np.cumsum(n_gaps)  # (n_streams,), one past each segment
+    starts = ends - n_gaps
+    total = int(ends[-1]) if len(ends) else 0
+    draw = np.arange(total, dtype=np.uint64) - np.repeat(starts, n_gaps).astype(
+        np.uint64
+    )  # index of each draw within its segment
+    counters = draw + np.uint64(round_ << 32)
+    u = _uniform(np.repeat(keys, n_gaps), counters)  # (sum(n_gaps),) in (0, 1]
+    # Inverse CDF of the geometric law: P(gap > k) = (1 - p)^k.
+    with np.errstate(divide="ignore"):
+        scale = 1.0 / np.log1p(-p)  # (n_streams,), -0.0 where p == 1
+        gaps = np.log(u, out=u)
+        gaps *= np.repeat(scale, n_gaps)
+        np.floor(gaps, out=gaps)
+        gaps += 1.0
     # A gap past the presentation ends the segment; clipping keeps the cumulative
     # sum small (no overflow for tiny p) and the time still >= n_timesteps.
     np.minimum(gaps, np.iinfo(np.int32).max, out=gaps)
+    gaps = gaps.astype(np.int64)
     cumulative = np.cumsum(gaps)  # (sum(n_gaps),)
-    ends = np.cumsum(n_gaps)  # (n_inputs,), one past each segment
-    starts = ends - n_gaps
     before = cumulative[starts] - gaps[starts]  # cumulative sum before each segment
     offset = np.repeat(previous - before, n_gaps)  # (sum(n_gaps),)
     times = cumulative + offset

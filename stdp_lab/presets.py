@@ -73,7 +73,7 @@ def diehl_cook_2015(n_neurons: int = 400, **params) -> SpikingFeatureLearner:
         encoder="poisson",
         n_timesteps=250,
         dt=1.0,
-        competition=Competition(inhibition=17.5),
+        competition=Competition(k=1, inhibition=17.5),
         w_max=1.0,
         norm=78.4,
         input_scale=255.0,
