@@ -116,10 +116,11 @@ class Competition(BaseEstimator):
             return candidates
         score = np.where(candidates, margin, -np.inf)  # (B, L, F)
         if k == 1:
-            winner = np.argmax(score, axis=-1)  # (B, L)
-            keep = np.zeros_like(candidates)
-            np.put_along_axis(keep, winner[..., None], True, axis=-1)
-            return keep & candidates
+            winner = np.argmax(score, axis=-1).reshape(-1)  # (B * L,)
+            groups = np.flatnonzero(n_per_group.reshape(-1))  # groups with a spike
+            keep = np.zeros(candidates.size, dtype=bool)
+            keep[groups * n_filters + winner[groups]] = True
+            return keep.reshape(candidates.shape)
         # Stable descending order: equal margins go to the lower filter index.
         order = np.argsort(-score, axis=-1, kind="stable")[..., :k]  # (B, L, k)
         keep = np.zeros_like(candidates)

@@ -79,7 +79,7 @@ class SpikeSteps:
         self.n_timesteps = len(bounds) - 1
         self.shape = (n_samples, n_features)
         self._buffer = np.zeros(self.shape, dtype=bool)
-        self._t = 0
+        self.t = 0  # steps yielded so far
 
     def __iter__(self):
         return self
@@ -88,7 +88,7 @@ class SpikeSteps:
         return self.n_timesteps
 
     def __next__(self) -> np.ndarray:
-        t = self._t
+        t = self.t
         if t >= self.n_timesteps:
             raise StopIteration
         flat = self._buffer.reshape(-1)  # a view
@@ -96,7 +96,7 @@ class SpikeSteps:
         if t:
             flat[self._flat[b[t - 1] : b[t]]] = False
         flat[self._flat[b[t] : b[t + 1]]] = True
-        self._t = t + 1
+        self.t = t + 1
         return self._buffer
 
     @property
@@ -109,8 +109,9 @@ class SpikeSteps:
 
         Returns
         -------
-        spikes : scipy.sparse.csr_array of shape ((stop - start) * n_samples, n_features)
-            Row ``(t - start) * n_samples + b`` holds sample ``b`` at step ``t``;
+        spikes : scipy.sparse.csr_array
+            Of shape ``((stop - start) * n_samples, n_features)``. Row
+            ``(t - start) * n_samples + b`` holds sample ``b`` at step ``t``;
             values are 1.0 (float32).
         """
         from scipy.sparse import csr_array

@@ -17,17 +17,22 @@ and rule):
 3. inhibition for the next step from these spikes;
 4. while learning: traces decay by ``exp(-dt / tau)``, the rule computes ``dw``
    from this step's spikes and the decayed traces (so a spike does not pair with
-   itself or with a spike of the same step), the layer adds ``fold(dw)`` to the
-   weights and clips them to ``[w_min, w_max]``; then this step's spikes are
-   added to the traces.
+   itself or with a spike of the same step) and the layer adds ``fold(dw)`` to
+   its accumulated change; then this step's spikes are added to the traces.
 
-Weights change at every step (online learning, as in Diehl & Cook 2015 and
-BindsNET). Within a batch every sample contributes its own ``dw`` and the
-contributions are summed, so that to first order a batch of ``B`` samples makes
-the same change as ``B`` samples one after the other; the learning rate means the
-same thing at every batch size. Normalisation of incoming weights (Diehl & Cook
-2015) and the learned thresholds are updated once per batch (once per sample with
-``batch_size=1``, exactly as in the paper).
+The weights a presentation sees are those at its start: the changes of every
+step and every sample are summed and applied at the end (then clipped to
+``[w_min, w_max]`` and normalised), as a mini-batch of stochastic gradient
+descent would. With ``batch_size=1`` the weights change once per sample (Diehl &
+Cook 2015 change them at every step; within one presentation of 250 ms the
+difference is small), so that to first order a batch of ``B`` samples makes the
+same change as ``B`` samples one after the other and the learning rate means the
+same thing at every batch size. Fixed weights within a presentation are also
+what makes the simulation fast: the first layer's input currents for many steps
+are one sparse product (:meth:`SpikeSteps.csr <stdp_lab.encoding.SpikeSteps.csr>`
+times the layer's expanded weight matrix), whose cost grows with the number of
+input spikes. The learned thresholds are updated once per batch (once per sample
+with ``batch_size=1``, exactly as in the paper).
 
 State (membrane potentials, traces, inhibition) is reset between batches: every
 sample starts from rest, as in Diehl & Cook (2015), where the network is left to
@@ -203,15 +208,19 @@ class _LayerRun:
         self.adapt = learn and params.theta is not None  # thresholds are learned
         shape = (n_samples, conn.n_locations, conn.n_filters)  # (B, L, F)
         conn.validate_weights(params.weights)
-        # Learning changes the weights: work on a copy, never on the caller's array.
-        self.weights = params.weights.copy() if self.learn else params.weights
-        # While the weights stay fixed, the input current of a step is one product
-        # with the layer's expanded (n_inputs, L * F) matrix, or a sum of its rows
-        # of the inputs that spiked when few did.
-        self.expanded = None if self.learn else conn.expand(self.weights)
+        self.weights = params.weights
+        # The weights stay fixed during the presentation, so the input current of
+        # a step is one product with the layer's expanded (n_inputs, L * F)
+        # matrix, or a sum of its rows of the inputs that spiked when few did.
+        self.expanded = conn.expand(self.weights)
         self.shape = shape
         self.dtype = dtype
         self.index = conn.index  # (L, K)
+        # A dense layer reads its input as one patch: a view, no gather.
+        n_locations, patch_size = self.index.shape
+        self.identity = n_locations == 1 and np.array_equal(
+            self.index[0], np.arange(conn.n_inputs)
+        )
         self.theta0 = params.theta
         self.state = self.neuron.initial_state(shape, dtype)
         if params.theta is not None:
@@ -226,6 +235,7 @@ class _LayerRun:
         neighbours = self.competition.neighbour_matrix(conn.output_grid)
         self.neighbours = None if neighbours is None else neighbours.astype(dtype)
         if self.learn:
+            self.dw = np.zeros(np.shape(self.weights), dtype)  # (1|L, K, F)
             self.pre_specs = self.rule.pre_traces()
             self.post_specs = self.rule.post_traces()
             # Pre traces live in the input layout (B, N) and are gathered into
@@ -240,17 +250,15 @@ class _LayerRun:
                 (conn.n_locations, conn.n_filters), dtype
             )
 
-    def step(self, pre_spikes: np.ndarray) -> np.ndarray:
-        if self.learn:
-            # The rule needs the patches anyway: compute the current from them.
-            self.pre_patches = pre_spikes[:, self.index].astype(self.dtype)  # (B, L, K)
-            current = np.matmul(
-                self.pre_patches.transpose(1, 0, 2), self.weights
-            )  # (L, B, K) @ (1|L, K, F) -> (L, B, F)
-            current = current.transpose(1, 0, 2)  # (B, L, F)
-        else:
+    def patches(self, x: np.ndarray) -> np.ndarray:
+        """``x`` of shape (B, N) as patches (B, L, K) (a view for dense layers)."""
+        return x[:, None, :] if self.identity else x[:, self.index]
+
+    def step(self, pre_spikes: np.ndarray, current=None) -> np.ndarray:
+        """One step; ``current`` (B, L * F) is computed here unless given."""
+        if current is None:
             current = expanded_currents(self.expanded, pre_spikes)  # (B, L * F)
-            current = current.reshape(self.shape)  # (B, L, F)
+        current = current.reshape(self.shape)  # (B, L, F)
         if self.inhibition is not None:
             current -= self.inhibition
         spikes, self.state = self.neuron.step(
@@ -265,30 +273,34 @@ class _LayerRun:
         return spikes
 
     def _learn(self, pre_spikes, post_spikes):
-        dtype = self.weights.dtype
+        dtype = self.dtype
         for trace, decay in zip(self.pre_traces, self.pre_decay, strict=False):
             trace *= decay
         for trace, decay in zip(self.post_traces, self.post_decay, strict=False):
             trace *= decay
-        post_f = post_spikes.astype(dtype, copy=False)  # (B, L, F)
-        index = self.index
-        pre_traces = tuple(trace[:, index] for trace in self.pre_traces)  # (B, L, K)
-        pre = Activity(self.pre_patches, pre_traces, self.dt)
-        post = Activity(post_f, tuple(self.post_traces), self.dt)
+        pre = Activity(
+            self.patches(pre_spikes),
+            tuple(self.patches(trace) for trace in self.pre_traces),  # (B, L, K)
+            self.dt,
+        )
+        post = Activity(post_spikes, tuple(self.post_traces), self.dt)
         if self.rule_state is None:
             dw = self.rule.delta(pre, post, self.weights)
         else:
             dw, self.rule_state = self.rule.delta(
                 pre, post, self.weights, state=self.rule_state
             )
-        self.weights += self.conn.fold(dw)  # (1|L, K, F)
-        np.clip(self.weights, self.layer.w_min, self.layer.w_max, out=self.weights)
+        self.dw += self.conn.fold(np.asarray(dw, dtype=dtype))  # (1|L, K, F)
         _add_spikes(self.pre_traces, self.pre_specs, pre_spikes)
         _add_spikes(self.post_traces, self.post_specs, post_spikes)
 
     def params(self, duration: float) -> LayerParams:
         """Parameters after a presentation of ``duration`` ms."""
-        weights = self.layer.normalise(self.weights) if self.learn else self.weights
+        weights = self.weights
+        if self.learn:
+            weights = weights + self.dw
+            np.clip(weights, self.layer.w_min, self.layer.w_max, out=weights)
+            weights = self.layer.normalise(weights)
         theta = self.theta0
         if self.adapt:
             # Each sample started from theta0 and adapted on its own; the learned
@@ -380,11 +392,21 @@ def _blas_single_thread():
     return _CONTROLLER.limit(limits=1, user_api="blas")
 
 
+#: Bytes of first-layer input currents computed in one sparse product.
+CURRENT_CHUNK_BYTES = 16 * 2**20
+
+
 def _simulate(layers, params, spikes_in, learn, dt, record) -> SimulationResult:
     runs = None
     counts = None
     records = {name: [[] for _ in layers] for name in record}
     n_steps = 0
+    # Input that knows all its steps (an encoder's SpikeSteps): the first layer's
+    # currents for a chunk of steps are one sparse product.
+    csr = getattr(spikes_in, "csr", None)
+    if getattr(spikes_in, "t", 0):  # already partly consumed: step by step
+        csr = None
+    chunk = None
     for x in spikes_in:
         if runs is None:
             n_inputs = layers[0].connectivity.n_inputs
@@ -402,8 +424,24 @@ def _simulate(layers, params, spikes_in, learn, dt, record) -> SimulationResult:
             counts = [
                 np.zeros((n_samples, *layer.output_shape), np.int32) for layer in layers
             ]
+            if csr is not None:
+                expanded = runs[0].expanded
+                row_bytes = max(1, n_samples * expanded.shape[1] * dtype.itemsize)
+                n_chunk = max(1, CURRENT_CHUNK_BYTES // row_bytes)
+                n_total = len(spikes_in)
+        current = None
+        if csr is not None:
+            offset = n_steps % n_chunk
+            if offset == 0:
+                stop = min(n_steps + n_chunk, n_total)
+                chunk = csr(n_steps, stop) @ expanded  # (steps * B, L * F)
+                chunk = np.asarray(chunk, dtype=dtype).reshape(
+                    stop - n_steps, n_samples, -1
+                )
+            current = chunk[offset]  # (B, L * F)
         for i, run in enumerate(runs):
-            spikes = run.step(x)
+            spikes = run.step(x, current)
+            current = None
             counts[i] += spikes
             for name in record:
                 value = spikes if name == "spikes" else run.state.v

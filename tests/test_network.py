@@ -325,3 +325,21 @@ def test_learning_path_with_zero_rates_equals_fixed_weights_path(conn_index):
     fixed = simulate([frozen], params, poisson_steps(X, 30), learn=False)
     assert learning.counts[0].sum() > 0
     np.testing.assert_array_equal(learning.counts[0], fixed.counts[0])
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_select_matches_explicit_loop_with_ties(k):
+    """k-WTA keeps the k largest margins of each location's candidates, ties to
+    the lower filter index, checked against a loop over samples and locations."""
+    rng = np.random.default_rng(5)
+    B, L, F = 7, 4, 6
+    candidates = rng.random((B, L, F)) < 0.5
+    margin = rng.integers(0, 3, size=(B, L, F)).astype(float)  # many ties
+    got = Competition(k=k).select(candidates, margin)
+    expected = np.zeros_like(candidates)
+    for b in range(B):
+        for loc in range(L):
+            idx = [f for f in range(F) if candidates[b, loc, f]]
+            idx.sort(key=lambda f: (-margin[b, loc, f], f))
+            expected[b, loc, idx[:k]] = True
+    np.testing.assert_array_equal(got, expected)

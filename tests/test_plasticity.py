@@ -593,3 +593,21 @@ def test_diehl_cook_potentiates_recent_inputs_and_depresses_silent_ones():
     assert dw[0] > 0 and dw[2] > 0
     np.testing.assert_allclose(dw[[1, 3]], -0.05 * 0.5)
     assert dw[2] > dw[0]
+
+
+@pytest.mark.parametrize("pre_density", [0.01, 0.5])
+@pytest.mark.parametrize("post_density", [0.01, 0.5])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_outer_equals_einsum_at_every_sparsity(pre_density, post_density, dtype):
+    """The sparse and dense paths of the batch outer product agree with einsum."""
+    from stdp_lab.plasticity._base import _outer
+
+    rng = np.random.default_rng(3)
+    B, L, K, F = 16, 5, 12, 7
+    pre = (rng.random((B, L, K)) < pre_density) * rng.random((B, L, K))
+    post = (rng.random((B, L, F)) < post_density) * rng.random((B, L, F))
+    pre, post = pre.astype(dtype), post.astype(dtype)
+    expected = np.einsum("slk,slf->lkf", pre.astype(np.float64), post)
+    got = _outer(pre, post)
+    assert got.shape == (L, K, F)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
