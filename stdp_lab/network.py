@@ -249,6 +249,8 @@ class _LayerRun:
             self.rule_state = self.rule.initial_state(
                 (conn.n_locations, conn.n_filters), dtype
             )
+            terms = self.rule.pair_terms() if self.rule_state is None else None
+            self.pair_sums = None if terms is None else _PairSums(self, terms)
 
     def patches(self, x: np.ndarray) -> np.ndarray:
         """``x`` of shape (B, N) as patches (B, L, K) (a view for dense layers)."""
@@ -278,6 +280,11 @@ class _LayerRun:
             trace *= decay
         for trace, decay in zip(self.post_traces, self.post_decay, strict=False):
             trace *= decay
+        if self.pair_sums is not None:
+            self.pair_sums.add(pre_spikes, post_spikes)
+            _add_spikes(self.pre_traces, self.pre_specs, pre_spikes)
+            _add_spikes(self.post_traces, self.post_specs, post_spikes)
+            return
         pre = Activity(
             self.patches(pre_spikes),
             tuple(self.patches(trace) for trace in self.pre_traces),  # (B, L, K)
@@ -298,6 +305,10 @@ class _LayerRun:
         """Parameters after a presentation of ``duration`` ms."""
         weights = self.weights
         if self.learn:
+            if self.pair_sums is not None:
+                sums, n_post = self.pair_sums.finish()
+                dw = self.rule.delta_from_sums(sums, n_post, weights)
+                self.dw += self.conn.fold(np.asarray(dw, dtype=self.dtype))
             weights = weights + self.dw
             np.clip(weights, self.layer.w_min, self.layer.w_max, out=weights)
             weights = self.layer.normalise(weights)
@@ -314,6 +325,130 @@ class _LayerRun:
             theta = decay ** end.shape[0] * theta + increments
             theta = theta.astype(self.weights.dtype, copy=False)
         return LayerParams(weights, theta)
+
+
+#: Floats the pair sums buffer before folding them in with one sparse product.
+PAIR_BUFFER_FLOATS = 2**22
+
+
+class _PairSums:
+    """Sums over steps and samples of the outer products of a rule's
+    :meth:`~stdp_lab.plasticity.Rule.pair_terms` (private).
+
+    One side of each product is spikes, so the sums are kept as events: for a
+    term paired with postsynaptic spikes, the presynaptic quantity's patch at
+    each post spike; for a term paired with presynaptic spikes, the spiking
+    inputs and a copy of the postsynaptic quantity at each step. Buffered events
+    are folded into the sums with one sparse-dense product, so the cost grows
+    with the number of spikes and no (L, K, F) array is touched per step.
+    """
+
+    def __init__(self, run, terms):
+        n_samples, n_locations, n_filters = run.shape
+        self.run = run
+        self.terms = tuple(terms)
+        for pre_q, post_q in self.terms:
+            if "spikes" not in (pre_q, post_q):
+                raise ValueError(
+                    "pair_terms must pair every quantity with spikes, got "
+                    f"{(pre_q, post_q)!r}"
+                )
+        patch_size = run.index.shape[1]
+        self.sums = [
+            np.zeros((n_locations, patch_size, n_filters), run.dtype)
+            for _ in self.terms
+        ]
+        self.n_post = np.zeros((n_locations, n_filters), np.int64)
+        self.events = [[] for _ in self.terms]
+        self.n_buffered = [0] * len(self.terms)
+        # Which (location, patch entry) pairs each input feeds: CSR over inputs.
+        flat = run.index.reshape(-1)  # (L * K,), input of each (l, k)
+        order = np.argsort(flat, kind="stable")
+        self.member_ptr = np.searchsorted(
+            flat[order], np.arange(run.conn.n_inputs + 1)
+        )  # (N + 1,)
+        self.member = order  # (L * K,): l * K + k, grouped by input
+
+    def add(self, pre_spikes, post_spikes):
+        """Buffer this step's events (traces decayed, spikes not yet added)."""
+        run = self.run
+        self.n_post += post_spikes.sum(axis=0)
+        for i, (pre_q, post_q) in enumerate(self.terms):
+            if post_q == "spikes":
+                b, loc, f = np.nonzero(post_spikes)
+                if not b.size:
+                    continue
+                source = pre_spikes if pre_q == "spikes" else run.pre_traces[pre_q]
+                rows = source[b[:, None], run.index[loc]]  # (n, K)
+                keys = loc * run.shape[2] + f  # (n,)
+                self._push(i, (rows.astype(run.dtype, copy=False), keys), rows.size)
+            else:
+                flat = np.flatnonzero(pre_spikes)  # (n,): b * N + input
+                if not flat.size:
+                    continue
+                post = post_spikes if post_q == "spikes" else run.post_traces[post_q]
+                post = post.astype(run.dtype)  # a copy: the trace changes
+                self._push(i, (flat, post), post.size + flat.size)
+
+    def _push(self, i, event, size):
+        self.events[i].append(event)
+        self.n_buffered[i] += size
+        if self.n_buffered[i] >= PAIR_BUFFER_FLOATS:
+            self._flush(i)
+
+    def _flush(self, i):
+        import scipy.sparse as sp
+
+        events = self.events[i]
+        if not events:
+            return
+        n_samples, n_locations, n_filters = self.run.shape
+        patch_size = self.run.index.shape[1]
+        dtype = self.run.dtype
+        if self.terms[i][1] == "spikes":
+            rows = np.concatenate([e[0] for e in events])  # (n, K)
+            keys = np.concatenate([e[1] for e in events])  # (n,): l * F + f
+            n = len(keys)
+            matrix = sp.csr_array(
+                (np.ones(n, dtype), (keys, np.arange(n))),
+                shape=(n_locations * n_filters, n),
+            )
+            total = np.asarray(matrix @ rows)  # (L * F, K)
+            total = total.reshape(n_locations, n_filters, patch_size)
+            self.sums[i] += total.transpose(0, 2, 1)  # (L, K, F)
+        else:
+            n_inputs = self.run.conn.n_inputs
+            post = np.stack([e[1] for e in events])  # (m, B, L, F)
+            post = post.reshape(-1, n_filters)  # (m * B * L, F)
+            flat = np.concatenate([e[0] for e in events])
+            step = np.repeat(np.arange(len(events)), [len(e[0]) for e in events])
+            sample, source = np.divmod(flat, n_inputs)
+            column = step * n_samples + sample  # (n,): row of (m * B) of each event
+            # Each spiking input feeds every (l, k) with index[l, k] == input.
+            counts = np.diff(self.member_ptr)[source]  # (n,)
+            starts = np.repeat(self.member_ptr[source], counts)
+            within = np.arange(counts.sum()) - np.repeat(
+                np.cumsum(counts) - counts, counts
+            )
+            lk = self.member[starts + within]  # (n_pairs,): l * K + k
+            loc = lk // patch_size
+            matrix = sp.csr_array(
+                (
+                    np.ones(len(lk), dtype),
+                    (lk, np.repeat(column, counts) * n_locations + loc),
+                ),
+                shape=(n_locations * patch_size, post.shape[0]),
+            )
+            total = np.asarray(matrix @ post)  # (L * K, F)
+            self.sums[i] += total.reshape(n_locations, patch_size, n_filters)
+        self.events[i] = []
+        self.n_buffered[i] = 0
+
+    def finish(self):
+        """The sums and the postsynaptic spike counts of the presentation."""
+        for i in range(len(self.terms)):
+            self._flush(i)
+        return self.sums, self.n_post
 
 
 def _add_spikes(traces, specs, spikes):

@@ -68,8 +68,9 @@ def diehl_cook_2015(n_neurons: int = 400, **params) -> SpikingFeatureLearner:
         connectivity="dense",
         n_filters=n_neurons,
         neuron=neuron,
-        rule=PairSTDP(a_plus=1e-2, a_minus=1e-4, tau_pre=20.0, tau_post=20.0,
-                      pairing="nearest"),
+        rule=PairSTDP(
+            a_plus=1e-2, a_minus=1e-4, tau_pre=20.0, tau_post=20.0, pairing="nearest"
+        ),
         encoder="poisson",
         n_timesteps=250,
         dt=1.0,

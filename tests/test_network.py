@@ -72,13 +72,13 @@ def test_conv_update_is_sum_of_locally_connected_updates():
     # and both layers see the same (tied) weights during it.
     steps = [s.copy() for s in poisson_steps(X, 2, max_rate=500.0)]
     out_lc = simulate(
-        [Layer(lc, neuron=neuron, rule=rule, w_min=-5, w_max=5)],
+        [Layer(lc, neuron=neuron, rule=rule, w_min=0, w_max=5)],
         [LayerParams(tied)],
         steps,
         learn=True,
     )
     out_conv = simulate(
-        [Layer(conv, neuron=neuron, rule=rule, w_min=-5, w_max=5)],
+        [Layer(conv, neuron=neuron, rule=rule, w_min=0, w_max=5)],
         [LayerParams(shared)],
         steps,
         learn=True,
@@ -312,13 +312,12 @@ def test_learned_threshold_decays_once_per_sample_of_a_batch():
 
 
 @pytest.mark.parametrize("conn_index", range(3))
-def test_learning_path_with_zero_rates_equals_fixed_weights_path(conn_index):
-    """While learning, the input current is computed from the patches the rule
-    reads; while not learning, from the expanded weight matrix. With a rule of
-    zero rates both must give exactly the same spikes, for untied weights."""
+def test_learning_does_not_change_the_weights_within_a_presentation(conn_index):
+    """The weights a presentation sees are those at its start: learning or not,
+    the spikes are exactly the same (the changes apply at the end)."""
     conn = connectivities()[conn_index]
     neuron = LIF(tau_mem=5.0, v_thresh=0.05)
-    frozen = Layer(conn, neuron=neuron, rule=PairSTDP(a_plus=0.0, a_minus=0.0))
+    frozen = Layer(conn, neuron=neuron, rule=PairSTDP(a_plus=0.5, a_minus=0.5))
     params = [frozen.initial_params(np.random.default_rng(7))]
     X = random_X(3, seed=8)
     learning = simulate([frozen], params, poisson_steps(X, 30), learn=True)
@@ -343,3 +342,43 @@ def test_select_matches_explicit_loop_with_ties(k):
             idx.sort(key=lambda f: (-margin[b, loc, f], f))
             expected[b, loc, idx[:k]] = True
     np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        PairSTDP(),
+        PairSTDP(pairing="nearest", weight_dependence="multiplicative"),
+        make_rule("diehl_cook"),
+    ],
+    ids=["pair", "pair_nearest_mult", "diehl_cook"],
+)
+@pytest.mark.parametrize("conn_index", range(3))
+@pytest.mark.parametrize("buffer", [None, 50])
+def test_deferred_pair_sums_equal_the_per_step_rule(
+    monkeypatch, rule, conn_index, buffer
+):
+    """Rules made of outer products with spikes are summed sparsely over the
+    presentation (possibly in several flushes); the result equals calling the
+    rule's per-step ``delta`` at every step."""
+    import stdp_lab.network as network
+    from stdp_lab.plasticity import Rule
+
+    conn = connectivities()[conn_index]
+    layer = Layer(
+        conn, neuron=LIF(tau_mem=5.0, v_thresh=0.3), rule=rule, w_min=0, w_max=5
+    )
+    params = [layer.initial_params(np.random.default_rng(2))]
+    X = random_X(5, seed=4)
+    if buffer is not None:
+        monkeypatch.setattr(network, "PAIR_BUFFER_FLOATS", buffer)
+    deferred = simulate([layer], params, poisson_steps(X, 40), learn=True)
+    monkeypatch.setattr(Rule, "pair_terms", lambda self: None)
+    monkeypatch.setattr(type(rule), "pair_terms", lambda self: None)
+    per_step = simulate([layer], params, poisson_steps(X, 40), learn=True)
+    assert deferred.counts[0].sum() > 0
+    change = per_step.params[0].weights - params[0].weights
+    assert np.abs(change).max() > 1e-4
+    np.testing.assert_allclose(
+        deferred.params[0].weights, per_step.params[0].weights, rtol=1e-9, atol=1e-12
+    )

@@ -160,6 +160,41 @@ class Rule(BaseEstimator):
         """Running state of shape ``(n_locations, n_filters)``; None if stateless."""
         return None
 
+    def pair_terms(self):
+        """The outer products the rule is made of, or None.
+
+        A rule whose change over a presentation depends on the activity only
+        through sums over steps and samples of outer products of one pre- and
+        one postsynaptic quantity (with the weights fixed during the
+        presentation) returns those pairs here, each quantity being
+        ``"spikes"`` or the index of one of its traces, e.g.
+        ``((0, "spikes"), ("spikes", 0))`` for pair STDP. The simulator then
+        accumulates the sums sparsely (the cost grows with the spikes) and calls
+        :meth:`delta_from_sums` once, instead of :meth:`delta` at every step.
+        The result must equal the sum of :meth:`delta` over the steps. The
+        default, None, means :meth:`delta` is called at every step.
+        """
+        return None
+
+    def delta_from_sums(self, sums, n_post, weights):
+        """Weight change of a presentation from the sums of :meth:`pair_terms`.
+
+        Parameters
+        ----------
+        sums : list of ndarray of shape (n_locations, patch_size, n_filters)
+            ``sums[i]`` is the sum over steps and samples of the outer product
+            of the i-th pair of quantities.
+        n_post : ndarray of shape (n_locations, n_filters)
+            Postsynaptic spikes of the presentation, summed over samples.
+        weights : ndarray broadcastable to (n_locations, patch_size, n_filters)
+            The weights, fixed during the presentation.
+
+        Returns
+        -------
+        dw : ndarray of shape (n_locations, patch_size, n_filters)
+        """
+        raise NotImplementedError
+
     def delta(self, pre: Activity, post: Activity, weights, state=None):
         """Weight change for this step, summed over the batch.
 

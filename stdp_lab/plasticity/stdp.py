@@ -150,9 +150,20 @@ class PairSTDP(Rule):
         dtype = _float_dtype(pre.trace, post.trace, weights)
         ltp = _outer(_as(pre.trace, dtype), _as(post.spikes, dtype))  # (L,K,F)
         ltd = _outer(_as(pre.spikes, dtype), _as(post.trace, dtype))  # (L,K,F)
+        return self._combine(ltp, ltd, weights)
+
+    def pair_terms(self):
+        # LTP: pre trace at post spikes; LTD: post trace at pre spikes.
+        return ((0, "spikes"), ("spikes", 0))
+
+    def delta_from_sums(self, sums, n_post, weights):
+        self._check()
+        return self._combine(sums[0], sums[1], weights)
+
+    def _combine(self, ltp, ltd, weights):
         if self.weight_dependence == "additive":
             return self.a_plus * ltp - self.a_minus * ltd
-        w = _as(weights, dtype)  # broadcastable to (L,K,F)
+        w = _as(weights, ltp.dtype)  # broadcastable to (L,K,F)
         return (
             self.a_plus * (self.w_max - w) * ltp - self.a_minus * (w - self.w_min) * ltd
         )
@@ -425,7 +436,18 @@ class DiehlCookSTDP(Rule):
         dtype = _float_dtype(pre.trace, weights)
         post_spikes = _as(post.spikes, dtype)  # (B,L,F)
         towards = _outer(_as(pre.trace, dtype), post_spikes)  # (L,K,F)
-        n_post = post_spikes.sum(axis=0)[:, None, :]  # (B,L,F) -> (L,1,F)
+        return self._combine(towards, post_spikes.sum(axis=0), weights)
+
+    def pair_terms(self):
+        return ((0, "spikes"),)  # the pre trace at each post spike
+
+    def delta_from_sums(self, sums, n_post, weights):
+        self._check()
+        return self._combine(sums[0], n_post, weights)
+
+    def _combine(self, towards, n_post, weights):
+        dtype = towards.dtype
+        n_post = np.asarray(n_post, dtype)[:, None, :]  # (L,F) -> (L,1,F)
         dw = self.learning_rate * (towards - self.x_tar * n_post)  # (L,K,F)
         if self.mu:
             w = _as(weights, dtype)  # broadcastable to (L,K,F)
