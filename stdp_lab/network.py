@@ -208,7 +208,7 @@ class _LayerRun:
         self.adapt = learn and params.theta is not None  # thresholds are learned
         shape = (n_samples, conn.n_locations, conn.n_filters)  # (B, L, F)
         conn.validate_weights(params.weights)
-        self.weights = params.weights
+        self.weights = self.given_weights = params.weights
         # The weights stay fixed during the presentation, so the input current of
         # a step is one product with the layer's expanded (n_inputs, L * F)
         # matrix, or a sum of its rows of the inputs that spiked when few did.
@@ -301,17 +301,27 @@ class _LayerRun:
         _add_spikes(self.pre_traces, self.pre_specs, pre_spikes)
         _add_spikes(self.post_traces, self.post_specs, post_spikes)
 
+    def update_weights(self, expand: bool = True) -> None:
+        """Apply the changes accumulated since the last update (then clip)."""
+        if self.pair_sums is not None:
+            sums, n_post = self.pair_sums.finish()
+            dw = self.rule.delta_from_sums(sums, n_post, self.weights)
+            self.dw += self.conn.fold(np.asarray(dw, dtype=self.dtype))
+        if self.weights is self.given_weights:  # never write into the caller's
+            self.weights = self.weights + self.dw
+        else:
+            self.weights += self.dw
+        np.clip(self.weights, self.layer.w_min, self.layer.w_max, out=self.weights)
+        self.dw[...] = 0
+        if expand:
+            self.expanded = self.conn.expand(self.weights)
+
     def params(self, duration: float) -> LayerParams:
         """Parameters after a presentation of ``duration`` ms."""
         weights = self.weights
         if self.learn:
-            if self.pair_sums is not None:
-                sums, n_post = self.pair_sums.finish()
-                dw = self.rule.delta_from_sums(sums, n_post, weights)
-                self.dw += self.conn.fold(np.asarray(dw, dtype=self.dtype))
-            weights = weights + self.dw
-            np.clip(weights, self.layer.w_min, self.layer.w_max, out=weights)
-            weights = self.layer.normalise(weights)
+            self.update_weights(expand=False)
+            weights = self.layer.normalise(self.weights)
         theta = self.theta0
         if self.adapt:
             # Each sample started from theta0 and adapted on its own; the learned
@@ -445,10 +455,13 @@ class _PairSums:
         self.n_buffered[i] = 0
 
     def finish(self):
-        """The sums and the postsynaptic spike counts of the presentation."""
+        """The sums and postsynaptic spike counts since the last call; resets them."""
         for i in range(len(self.terms)):
             self._flush(i)
-        return self.sums, self.n_post
+        sums, n_post = self.sums, self.n_post
+        self.sums = [np.zeros_like(x) for x in sums]
+        self.n_post = np.zeros_like(n_post)
+        return sums, n_post
 
 
 def _add_spikes(traces, specs, spikes):
@@ -467,6 +480,7 @@ def simulate(
     learn: bool = False,
     dt: float = 1.0,
     record: Sequence[str] = (),
+    update_every: int | None = None,
 ) -> SimulationResult:
     """Run a stack of layers on a stream of input spikes, one step at a time.
 
@@ -488,6 +502,12 @@ def simulate(
     record : sequence of {"spikes", "v"}, default=()
         Quantities to keep at every step (memory grows with the number of steps,
         so only on request).
+    update_every : int or None, default=None
+        While learning, apply the accumulated weight changes every
+        ``update_every`` steps (1: online learning, as in Diehl & Cook 2015 and
+        BindsNET, for long continuous streams); None: once, at the end of the
+        presentation (fastest: the first layer's currents of many steps are then
+        one sparse product). Normalisation happens at the end in both cases.
 
     Returns
     -------
@@ -504,8 +524,10 @@ def simulate(
     for name in record:
         if name not in ("spikes", "v"):
             raise ValueError(f"record must hold 'spikes' or 'v', got {name!r}")
+    if update_every is not None:
+        check_scalar(update_every, "update_every", numbers.Integral, low=1)
     with _blas_single_thread():
-        return _simulate(layers, params, spikes_in, learn, dt, record)
+        return _simulate(layers, params, spikes_in, learn, dt, record, update_every)
 
 
 _CONTROLLER = None
@@ -531,7 +553,13 @@ def _blas_single_thread():
 CURRENT_CHUNK_BYTES = 16 * 2**20
 
 
-def _simulate(layers, params, spikes_in, learn, dt, record) -> SimulationResult:
+def _largest_divisor(n: int, at_most: int) -> int:
+    return max(d for d in range(1, min(n, at_most) + 1) if n % d == 0)
+
+
+def _simulate(
+    layers, params, spikes_in, learn, dt, record, update_every=None
+) -> SimulationResult:
     runs = None
     counts = None
     records = {name: [[] for _ in layers] for name in record}
@@ -560,16 +588,19 @@ def _simulate(layers, params, spikes_in, learn, dt, record) -> SimulationResult:
                 np.zeros((n_samples, *layer.output_shape), np.int32) for layer in layers
             ]
             if csr is not None:
-                expanded = runs[0].expanded
-                row_bytes = max(1, n_samples * expanded.shape[1] * dtype.itemsize)
+                n_outputs = runs[0].expanded.shape[1]
+                row_bytes = max(1, n_samples * n_outputs * dtype.itemsize)
                 n_chunk = max(1, CURRENT_CHUNK_BYTES // row_bytes)
+                if learn and update_every is not None:
+                    # A chunk must not span a weight update.
+                    n_chunk = _largest_divisor(update_every, n_chunk)
                 n_total = len(spikes_in)
         current = None
         if csr is not None:
             offset = n_steps % n_chunk
             if offset == 0:
                 stop = min(n_steps + n_chunk, n_total)
-                chunk = csr(n_steps, stop) @ expanded  # (steps * B, L * F)
+                chunk = csr(n_steps, stop) @ runs[0].expanded  # (steps * B, L * F)
                 chunk = np.asarray(chunk, dtype=dtype).reshape(
                     stop - n_steps, n_samples, -1
                 )
@@ -583,6 +614,10 @@ def _simulate(layers, params, spikes_in, learn, dt, record) -> SimulationResult:
                 records[name][i].append(value.copy())
             x = spikes.reshape(spikes.shape[0], -1)  # (B, L * F)
         n_steps += 1
+        if learn and update_every is not None and n_steps % update_every == 0:
+            for run in runs:
+                if run.learn:
+                    run.update_weights()
     if runs is None:
         raise ValueError("spikes_in must yield at least one time step")
     records = {

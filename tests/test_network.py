@@ -382,3 +382,22 @@ def test_deferred_pair_sums_equal_the_per_step_rule(
     np.testing.assert_allclose(
         deferred.params[0].weights, per_step.params[0].weights, rtol=1e-9, atol=1e-12
     )
+
+
+@pytest.mark.parametrize("update_every", [1, 3, 7, None])
+def test_precomputed_currents_respect_weight_updates(update_every):
+    """With an encoder's SpikeSteps the first layer's currents of several steps
+    come from one sparse product; weight updates every few steps must still be
+    seen at the right step, exactly as when the steps arrive one by one."""
+    conn = connectivities()[1]
+    layer = Layer(conn, neuron=LIF(tau_mem=5.0, v_thresh=0.3), rule=PairSTDP(0.05))
+    params = [layer.initial_params(np.random.default_rng(3))]
+    X = random_X(4, seed=9)
+    fast = simulate(
+        [layer], params, poisson_steps(X, 30), learn=True, update_every=update_every
+    )
+    plain = (s.copy() for s in poisson_steps(X, 30))  # no .csr: step by step
+    slow = simulate([layer], params, plain, learn=True, update_every=update_every)
+    assert fast.counts[0].sum() > 0
+    np.testing.assert_array_equal(fast.counts[0], slow.counts[0])
+    np.testing.assert_allclose(fast.params[0].weights, slow.params[0].weights)

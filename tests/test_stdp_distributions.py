@@ -75,7 +75,8 @@ def learn_weights(weight_dependence, seed, *, a_plus=A_PLUS, n_steps=N_STEPS):
     X = np.ones((N_TRIALS, N_INPUTS))  # every input fires at INPUT_RATE
     seeds = rng.integers(0, 2**31, size=N_TRIALS).tolist()
     spikes = PoissonEncoder(max_rate=INPUT_RATE).steps(X, n_steps, 1.0, seeds)
-    out = simulate([layer], [LayerParams(w0)], spikes, learn=True)
+    # One long run with online learning (the weights change at every step).
+    out = simulate([layer], [LayerParams(w0)], spikes, learn=True, update_every=1)
     weights = out.params[0].weights.reshape(-1)  # (1, N, F) -> (N * F,)
     rate = out.counts[0].mean() / (n_steps / 1000.0)  # Hz
     return weights, rate
