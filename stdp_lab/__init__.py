@@ -7,6 +7,7 @@ layers of :mod:`~stdp_lab.connectivity`, :mod:`~stdp_lab.neurons`,
 it is :class:`SpikingFeatureLearner` and :class:`SpikeCountClassifier`.
 """
 
+from .compare import compare_rules
 from .competition import Competition
 from .connectivity import Conv2D, Dense, LocallyConnected2D
 from .encoding import LatencyEncoder, PoissonEncoder, RankOrderEncoder
@@ -54,5 +55,6 @@ __all__ = [
     "SpikingFeatureLearner",
     "TraceSpec",
     "TripletSTDP",
+    "compare_rules",
     "simulate",
 ]

@@ -1,14 +1,21 @@
 """Matplotlib helpers for stdp_lab (nothing in the core imports this module).
 
 Every function takes ``ax=None`` (a new figure is made when it is ``None``) and
-returns the Axes it drew on; functions that draw several panels return the
+returns matplotlib objects: the Axes it drew on, or the artist holding the data
+where that is more useful (the image of :func:`plot_receptive_fields`, the bars
+of :func:`plot_rule_comparison`, scikit-learn's display for
+:func:`plot_confusion_matrix`); functions that draw several panels return the
 Figure. Times are in ms. To add a plot, write one more function with the same
 ``ax=None`` convention and list it in ``__all__``.
 """
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
+
+from ._validation import check_scalar
 
 __all__ = [
     "plot_membrane_trace",
@@ -16,6 +23,10 @@ __all__ = [
     "plot_firing_patterns",
     "plot_step_responses",
     "plot_stdp_window",
+    "plot_receptive_fields",
+    "plot_weight_histogram",
+    "plot_rule_comparison",
+    "plot_confusion_matrix",
 ]
 
 
@@ -240,3 +251,327 @@ def plot_stdp_window(delays, dw, ax=None, *, label=None, marker="o"):
     if label is not None:
         ax.legend(frameon=False, fontsize="small")
     return ax
+
+
+# ---------------------------------------------------------------------------
+# learned weights
+# ---------------------------------------------------------------------------
+def _check_patch_shape(patch_shape, patch_size: int) -> tuple[int, int, int]:
+    """``(kh, kw)`` or ``(kh, kw, c)`` as a 3-tuple holding ``patch_size`` values."""
+    if (
+        not isinstance(patch_shape, tuple | list)
+        or len(patch_shape) not in (2, 3)
+        or not all(
+            isinstance(n, numbers.Integral) and not isinstance(n, bool) and n > 0
+            for n in patch_shape
+        )
+    ):
+        raise ValueError(
+            "patch_shape must be (kh, kw) or (kh, kw, c) of positive ints, got "
+            f"{patch_shape!r}"
+        )
+    shape = tuple(int(n) for n in patch_shape) + (1,) * (3 - len(patch_shape))
+    if shape[0] * shape[1] * shape[2] != patch_size:
+        raise ValueError(
+            f"patch_shape {tuple(patch_shape)!r} holds {int(np.prod(shape))} values "
+            f"but the weights have patch_size {patch_size}"
+        )
+    return shape
+
+
+def _tile_images(weights, patch_shape) -> np.ndarray:
+    """One 2-D picture per (location, filter), each scaled to [0, 1].
+
+    Returns an array of shape (n_locations, n_filters, kh, kw). With two channels
+    (ON, OFF) a picture is ON - OFF; with another number of channels it is their
+    mean. A constant picture becomes all zeros.
+    """
+    n_loc, patch_size, n_filters = weights.shape
+    kh, kw, c = patch_shape
+    w = weights.transpose(0, 2, 1)  # (L, F, K)
+    w = w.reshape(n_loc, n_filters, kh, kw, c)  # (L, F, kh, kw, c), patch C order
+    if c == 2:
+        tiles = w[..., 0] - w[..., 1]  # (L, F, kh, kw), ON - OFF
+    else:
+        tiles = w.mean(axis=-1)  # (L, F, kh, kw)
+    low = tiles.min(axis=(2, 3), keepdims=True)  # (L, F, 1, 1)
+    span = tiles.max(axis=(2, 3), keepdims=True) - low  # (L, F, 1, 1)
+    return np.divide(
+        tiles - low, span, out=np.zeros_like(tiles), where=span > 0
+    )  # (L, F, kh, kw)
+
+
+def _mosaic(tiles: np.ndarray) -> np.ndarray:
+    """Lay tiles (n_rows, n_cols, kh, kw) out as one image with 1-pixel NaN gaps.
+
+    The image has shape ``(n_rows * (kh + 1) - 1, n_cols * (kw + 1) - 1)``; tile
+    ``(i, j)`` occupies rows ``i * (kh + 1)`` to ``i * (kh + 1) + kh - 1`` and the
+    columns likewise.
+    """
+    n_rows, n_cols, kh, kw = tiles.shape
+    padded = np.full((n_rows, n_cols, kh + 1, kw + 1), np.nan)  # gap right and below
+    padded[:, :, :kh, :kw] = tiles
+    image = padded.transpose(0, 2, 1, 3)  # (rows, kh + 1, cols, kw + 1)
+    image = image.reshape(n_rows * (kh + 1), n_cols * (kw + 1))  # (H + 1, W + 1)
+    return image[:-1, :-1]
+
+
+def plot_receptive_fields(
+    weights,
+    patch_shape,
+    *,
+    locations=None,
+    max_filters=None,
+    ax=None,
+    cmap="gray_r",
+):
+    """Draw the learned weights of a layer as one image of receptive-field tiles.
+
+    Parameters
+    ----------
+    weights : array-like of shape (1 | n_locations, patch_size, n_filters)
+        Weights as in :class:`stdp_lab.network.LayerParams` (e.g. the fitted
+        ``SpikingFeatureLearner.weights_``); patches are flattened in the order
+        (kernel row, kernel column, channel).
+    patch_shape : tuple of int
+        ``(kh, kw)`` or ``(kh, kw, c)``, with ``kh * kw * c == patch_size``
+        (``layer_.connectivity.kernel_size`` plus the image's channels; the
+        whole image for a dense layer).
+    locations : sequence of int, optional
+        Indices of the locations to draw, one row each (default: every
+        location).
+    max_filters : int, optional
+        Draw only the first ``max_filters`` filters (default: all).
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure is made when None.
+    cmap : str or Colormap, default="gray_r"
+        Colour map; the gaps between tiles are left blank.
+
+    Returns
+    -------
+    image : matplotlib.image.AxesImage
+        Its array (``image.get_array()``) is the mosaic, NaN (masked) in the gaps.
+
+    Notes
+    -----
+    Locally connected weights (more than one location) give one row of tiles per
+    location and one column per filter. Weights with a single location (dense or
+    convolutional layers) give the filters on a near-square grid, row by row,
+    ``n_cols = ceil(sqrt(n))``. Tiles are separated by a one-pixel gap. With two
+    channels (ON and OFF, as in :func:`stdp_lab.datasets.make_natural_patches`)
+    a tile shows :math:`w_{ON} - w_{OFF}`, with another number of channels the
+    channel mean. Each tile is scaled to its own range,
+    :math:`(w - \\min w) / (\\max w - \\min w)` (zero where the tile is constant),
+    so that weak and strong filters are equally visible.
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    if weights.ndim != 3:
+        raise ValueError(
+            "weights must have shape (n_locations, patch_size, n_filters), got "
+            f"{weights.shape}"
+        )
+    n_loc, patch_size, n_filters = weights.shape
+    shape = _check_patch_shape(patch_shape, patch_size)
+    if locations is None:
+        rows = np.arange(n_loc)
+    else:
+        rows = np.asarray(locations)
+        if (
+            rows.ndim != 1
+            or rows.size == 0
+            or rows.dtype.kind not in "iu"
+            or rows.min() < 0
+            or rows.max() >= n_loc
+        ):
+            raise ValueError(
+                f"locations must be a non-empty sequence of ints in [0, {n_loc}), "
+                f"got {locations!r}"
+            )
+    n_shown = n_filters
+    if max_filters is not None:
+        check_scalar(max_filters, "max_filters", numbers.Integral, low=1)
+        n_shown = min(n_filters, int(max_filters))
+    tiles = _tile_images(weights[rows][:, :, :n_shown], shape)  # (R, n, kh, kw)
+    kh, kw = shape[:2]
+    grid = n_loc == 1
+    if grid:
+        n_cols = int(np.ceil(np.sqrt(n_shown)))
+        n_rows = -(-n_shown // n_cols)  # ceil
+        cells = np.full((n_rows * n_cols, kh, kw), np.nan)
+        cells[:n_shown] = tiles[0]
+        tiles = cells.reshape(n_rows, n_cols, kh, kw)  # (rows, cols, kh, kw)
+    image = _mosaic(tiles)
+
+    import matplotlib
+
+    colormap = matplotlib.colormaps[cmap] if isinstance(cmap, str) else cmap
+    colormap = colormap.with_extremes(bad="white")
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        height, width = image.shape
+        scale = 6.0 / max(height, width)
+        _, ax = plt.subplots(
+            figsize=(max(2.0, width * scale), max(2.0, height * scale) + 0.4),
+            layout="constrained",
+        )
+    im = ax.imshow(image, cmap=colormap, vmin=0.0, vmax=1.0, interpolation="nearest")
+    if grid:
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(f"{n_shown} filters", fontsize="small")
+    else:
+        ax.set_xticks(np.arange(n_shown) * (kw + 1) + (kw - 1) / 2)
+        ax.set_xticklabels([str(f) for f in range(n_shown)], fontsize="x-small")
+        ax.set_yticks(np.arange(len(rows)) * (kh + 1) + (kh - 1) / 2)
+        ax.set_yticklabels([str(int(r)) for r in rows], fontsize="x-small")
+        ax.set_xlabel("filter")
+        ax.set_ylabel("location")
+        ax.tick_params(length=0)
+    for side in ax.spines.values():
+        side.set_visible(False)
+    return im
+
+
+def plot_weight_histogram(weights, *, bins=50, ax=None):
+    """Histogram of all the weights of a layer.
+
+    Parameters
+    ----------
+    weights : array-like
+        Any shape (e.g. ``weights_`` of shape (1 | n_locations, patch_size,
+        n_filters)); every value counts once.
+    bins : int or sequence, default=50
+        Passed to ``Axes.hist`` (as for ``numpy.histogram``).
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure is made when None.
+
+    Returns
+    -------
+    n, bins, patches
+        What ``Axes.hist`` returns: counts per bin, bin edges and the bars.
+    """
+    values = np.asarray(weights, dtype=np.float64).ravel()  # (n_weights,)
+    if values.size == 0 or not np.all(np.isfinite(values)):
+        raise ValueError("weights must be non-empty and finite")
+    ax = _axes(ax)
+    result = ax.hist(values, bins=bins, color="0.35")
+    ax.set_xlabel("weight")
+    ax.set_ylabel("synapses")
+    return result
+
+
+# ---------------------------------------------------------------------------
+# results
+# ---------------------------------------------------------------------------
+def _records(table) -> list[dict]:
+    """Rows of a pandas DataFrame or a list of dicts, as a list of dicts."""
+    if hasattr(table, "to_dict") and hasattr(table, "columns"):
+        return table.to_dict("records")
+    if isinstance(table, dict):
+        raise TypeError("table must be a list of dicts or a DataFrame, got a dict")
+    rows = list(table)
+    if not all(isinstance(row, dict) for row in rows):
+        raise TypeError("table must be a list of dicts or a DataFrame")
+    return rows
+
+
+def plot_rule_comparison(table, *, metric="vote_accuracy", chance=None, ax=None):
+    """Bar chart of one metric of a rule comparison, mean +- std over seeds.
+
+    Parameters
+    ----------
+    table : list of dict or pandas.DataFrame
+        One row per entry, as returned by :func:`stdp_lab.compare.compare_rules`,
+        with the columns "label", "kind" ("rule" or "baseline"),
+        ``f"{metric}_mean"`` and ``f"{metric}_std"``.
+    metric : str, default="vote_accuracy"
+        Which metric to draw (e.g. "linear_accuracy", "fit_seconds").
+    chance : float, optional
+        If given, a dashed horizontal line at this value (e.g. 0.1 for ten
+        balanced classes).
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure is made when None.
+
+    Returns
+    -------
+    bars : matplotlib.container.BarContainer
+        One bar per row in table order; ``bars.errorbar`` holds the error bars
+        (one standard deviation). Rules are drawn in one colour, baselines in
+        grey.
+    """
+    if not isinstance(metric, str):
+        raise TypeError(f"metric must be a str, got {metric!r}")
+    rows = _records(table)
+    if not rows:
+        raise ValueError("table must hold at least one row")
+    columns = ("label", "kind", f"{metric}_mean", f"{metric}_std")
+    for column in columns:
+        missing = [i for i, row in enumerate(rows) if column not in row]
+        if missing:
+            raise ValueError(
+                f"table has no column {column!r} (row {missing[0]}); needed for "
+                f"metric={metric!r}: {', '.join(columns)}"
+            )
+    kinds = [str(row["kind"]) for row in rows]
+    bad = sorted({k for k in kinds if k not in ("rule", "baseline")})
+    if bad:
+        raise ValueError(f"kind must be 'rule' or 'baseline', got {bad[0]!r}")
+    if chance is not None:
+        check_scalar(chance, "chance", numbers.Real)
+    means = np.array([float(row[f"{metric}_mean"]) for row in rows])
+    stds = np.array([float(row[f"{metric}_std"]) for row in rows])
+    labels = [str(row["label"]) for row in rows]
+    colors = ["C0" if kind == "rule" else "0.6" for kind in kinds]
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(
+            figsize=(max(4.0, 0.7 * len(rows) + 1.5), 3.5), layout="constrained"
+        )
+    x = np.arange(len(rows))
+    bars = ax.bar(x, means, yerr=stds, color=colors, capsize=3, ecolor="0.2")
+    ax.set_xticks(x)
+    ax.set_xticklabels(labels, rotation=30, ha="right", fontsize="small")
+    ax.set_ylabel(metric.replace("_", " "))
+    handles = []
+    from matplotlib.patches import Patch
+
+    for kind, color in (("rule", "C0"), ("baseline", "0.6")):
+        if kind in kinds:
+            handles.append(Patch(color=color, label=kind))
+    if chance is not None:
+        handles.append(
+            ax.axhline(float(chance), color="0.3", linestyle="--", lw=1, label="chance")
+        )
+    ax.legend(handles=handles, frameon=False, fontsize="small")
+    return bars
+
+
+def plot_confusion_matrix(y_true, y_pred, *, ax=None):
+    """Confusion matrix of predictions, through scikit-learn's display.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_pred : array-like of shape (n_samples,)
+        Predicted labels.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure is made when None.
+
+    Returns
+    -------
+    display : sklearn.metrics.ConfusionMatrixDisplay
+        ``display.confusion_matrix[i, j]`` counts samples of class ``i``
+        predicted as class ``j`` (classes in sorted order).
+    """
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(5.0, 4.5), layout="constrained")
+    return ConfusionMatrixDisplay.from_predictions(
+        y_true, y_pred, ax=ax, colorbar=False
+    )
