@@ -17,12 +17,16 @@ def diehl_cook_2015(n_neurons: int = 400, **params) -> SpikingFeatureLearner:
     reproduction; the paper used 63.75 Hz), one dense layer of ``n_neurons``
     adaptive-threshold LIF neurons (rest -65 mV, reset -60 mV, threshold -52 mV
     plus theta, tau_mem 100 ms, refractory 5 ms, theta_plus 0.05 mV, tau_theta
-    1e7 ms), lateral inhibition standing for the inhibitory population (each
-    spike lowers the other neurons by about 17.5 mV), 250 steps of 1 ms per
-    sample with the state reset between samples, pair STDP with 20 ms traces
-    (potentiation 1e-2 at post spikes, depression 1e-4 at pre spikes, nearest
-    pairing as BindsNET's traces), weights in [0, 1] and each neuron's incoming
-    weights normalised to sum to 78.4.
+    1e7 ms), at most one spike per step (BindsNET's ``one_spike``) and lateral
+    inhibition standing for the inhibitory population (each spike lowers the
+    other neurons by about 120 mV, the strength of BindsNET's ``eth_mnist``
+    example: in effect winner-take-all for the rest of the presentation), 250
+    steps of 1 ms per sample with the state reset between samples, pair STDP
+    with 20 ms traces (potentiation 1e-2 at post spikes, depression 1e-4 at pre
+    spikes, nearest pairing as BindsNET's traces), weights in [0, 1] and each
+    neuron's incoming weights normalised to sum to 78.4 after each batch. The
+    weights change once per batch (at every step in the paper; see
+    :mod:`stdp_lab.network`).
 
     The input resistance is tau_mem / dt = 100, so an input spike of weight ``w``
     raises the membrane by about ``w`` mV, as the paper's synapses do.
@@ -74,11 +78,11 @@ def diehl_cook_2015(n_neurons: int = 400, **params) -> SpikingFeatureLearner:
         encoder="poisson",
         n_timesteps=250,
         dt=1.0,
-        competition=Competition(k=1, inhibition=17.5),
+        competition=Competition(k=1, inhibition=120.0),
         w_max=1.0,
         norm=78.4,
         input_scale=255.0,
-        batch_size=1,
+        batch_size=64,
     )
     config.update(params)
     return SpikingFeatureLearner(**config)
