@@ -31,8 +31,12 @@ same thing at every batch size. Fixed weights within a presentation are also
 what makes the simulation fast: the first layer's input currents for many steps
 are one sparse product (:meth:`SpikeSteps.csr <stdp_lab.encoding.SpikeSteps.csr>`
 times the layer's expanded weight matrix), whose cost grows with the number of
-input spikes. The learned thresholds are updated once per batch (once per sample
-with ``batch_size=1``, exactly as in the paper).
+input spikes. The learned thresholds of adaptive neurons are shared by the batch
+too: while learning, a spike in any sample raises that neuron's threshold in all
+samples at once, so that a neuron winning many samples of a batch is held back
+within the batch, as it would be if the samples came one by one (with
+``batch_size=1`` this is exactly the paper's rule). Without learning each sample
+adapts on its own, so features never depend on the other samples.
 
 State (membrane potentials, traces, inhibition) is reset between batches: every
 sample starts from rest, as in Diehl & Cook (2015), where the network is left to
@@ -230,6 +234,9 @@ class _LayerRun:
                     f"{type(self.neuron).__name__} has no adaptive threshold"
                 )
             self.state.theta[...] = params.theta  # (B, L, F) <- (L, F)
+        self.share_theta = self.adapt and n_samples > 1
+        if self.share_theta:
+            self.theta_plus = np.asarray(self.neuron.theta_plus, dtype)
         self.select = self.competition.select if self.competition.k else None
         self.inhibition = np.zeros(shape, dtype) if self.competition.inhibits else None
         neighbours = self.competition.neighbour_matrix(conn.output_grid)
@@ -270,6 +277,11 @@ class _LayerRun:
             self.competition.inhibitory_current(
                 spikes, self.neighbours, out=self.inhibition
             )
+        if self.share_theta:
+            # Every sample's threshold also rises with the other samples' spikes.
+            others = spikes.sum(axis=0, dtype=self.dtype) - spikes  # (B, L, F)
+            others *= self.theta_plus
+            self.state.theta[...] += others
         if self.learn:
             self._learn(pre_spikes, spikes)
         return spikes
@@ -324,14 +336,17 @@ class _LayerRun:
             weights = self.layer.normalise(self.weights)
         theta = self.theta0
         if self.adapt:
-            # Each sample started from theta0 and adapted on its own; the learned
-            # offset keeps every sample's increment and decays for the whole
-            # batch, as if the samples came one by one:
-            # theta_new = decay(T)^B * theta0 + sum_b (theta_end_b - decay(T) * theta0).
+            # The learned offset keeps every sample's increment and decays for
+            # the whole batch, as if the samples came one by one:
+            # theta_new = decay(T)^B * theta0 + increments, where the increments
+            # are those of every sample (each row holds them all when shared).
             # With one sample per batch this is exactly Diehl & Cook's rule.
             end = self.state.theta  # (B, L, F)
             decay = np.exp(-duration / getattr(self.neuron, "tau_theta", np.inf))
-            increments = (end - decay * theta).sum(axis=0)  # (L, F)
+            if self.share_theta:  # every row holds every sample's increments
+                increments = end.mean(axis=0) - decay * theta  # (L, F)
+            else:
+                increments = (end - decay * theta).sum(axis=0)  # (L, F)
             theta = decay ** end.shape[0] * theta + increments
             theta = theta.astype(self.weights.dtype, copy=False)
         return LayerParams(weights, theta)

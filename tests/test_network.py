@@ -287,28 +287,44 @@ def test_window_measured_through_the_simulator_is_exponential(pairing):
     assert measure_stdp_window(rule, [0.0])[0] == 0.0
 
 
-def test_learned_threshold_decays_once_per_sample_of_a_batch():
-    """A batch of B samples leaves theta as B samples in a row would (to first
-    order): decay(T)^B * theta0 plus every sample's own increment."""
+def test_learned_threshold_is_shared_by_the_batch_while_learning():
+    """While learning, every spike of any sample raises the threshold of that
+    neuron in all samples of the batch (the batch shares the plastic
+    parameters, weights and thresholds alike). The learned offset is
+    decay(T)^B * theta0 plus every spike's increment, decayed from its step to
+    the end: theta0 decays as if the B samples came one after the other."""
     conn = Dense(IMAGE, n_filters=4)
-    neuron = AdaptiveLIF(v_thresh=0.4, theta_plus=0.05, tau_theta=200.0)
+    neuron = AdaptiveLIF(v_thresh=0.05, theta_plus=0.2, tau_theta=200.0)
     layer = Layer(conn, neuron=neuron, rule=PairSTDP(a_plus=0.0, a_minus=0.0))
     base = layer.initial_params(np.random.default_rng(0))
     params = [LayerParams(base.weights, np.full((1, 4), 0.3))]
-    X = random_X(3)
-    decay = np.exp(-40 / 200.0)
-    singles = [
-        simulate([layer], params, poisson_steps(X[i : i + 1], 40, seed=i), learn=True)
-        .params[0]
-        .theta
-        for i in range(3)
-    ]
-    seeds = np.arange(3) * 1000  # the same per-sample seeds as the single runs
-    steps = PoissonEncoder(max_rate=200.0).steps(X, 40, 1.0, seeds)
-    batch = simulate([layer], params, steps, learn=True).params[0].theta
-    expected = decay**3 * 0.3 + sum(s - decay * 0.3 for s in singles)
-    np.testing.assert_allclose(batch, expected, rtol=1e-10)
-    assert np.all(np.asarray(singles) > decay * 0.3)  # every sample spiked
+    X = np.repeat(random_X(1), 3, axis=0)  # three copies of one sample
+    seeds = np.zeros(3, dtype=int)  # and of its spike train
+    n_steps = 100
+    steps = PoissonEncoder(max_rate=400.0).steps(X, n_steps, 1.0, seeds)
+    out = simulate([layer], params, steps, learn=True, record=("spikes",))
+    spikes = out.records["spikes"][0]  # (T, B, L, F)
+    step_decay = np.exp(-1 / 200.0)
+    # A spike at step t decays at the start of each later step.
+    weight = step_decay ** (n_steps - 1 - np.arange(n_steps))  # (T,)
+    increments = 0.2 * np.einsum("t,tblf->lf", weight, spikes)
+    expected = step_decay ** (3 * n_steps) * 0.3 + increments
+    np.testing.assert_allclose(out.params[0].theta, expected, rtol=1e-9)
+    # The copies see one another's spikes: together they fire less than three
+    # times what one copy fires alone.
+    alone = simulate(
+        [layer],
+        params,
+        PoissonEncoder(max_rate=400.0).steps(X[:1], n_steps, 1.0, seeds[:1]),
+        learn=True,
+    )
+    assert 0 < spikes.sum() < 3 * alone.counts[0].sum()
+    # Without learning each sample adapts on its own: the copies are identical.
+    fixed = simulate(
+        [layer], params, PoissonEncoder(max_rate=400.0).steps(X, n_steps, 1.0, seeds)
+    )
+    np.testing.assert_array_equal(fixed.counts[0][0], fixed.counts[0][1])
+    np.testing.assert_array_equal(fixed.counts[0][0], alone.counts[0][0])
 
 
 @pytest.mark.parametrize("conn_index", range(3))
