@@ -22,7 +22,7 @@ from stdp_lab.plasticity import Rule, TraceSpec
 class Instar(Rule):
     """dw = lr * post_spike * (pre_trace - w) (Grossberg 1976)."""
 
-    def __init__(self, learning_rate=0.05, tau_pre=20.0):
+    def __init__(self, learning_rate=0.01, tau_pre=20.0):
         self.learning_rate = learning_rate
         self.tau_pre = tau_pre
 
