@@ -14,8 +14,11 @@ SHA-256 of its bytes (``arr.tobytes()``) recorded in this module, once per proce
 and per file, so a corrupt or altered copy raises ``ValueError`` instead of giving
 wrong results silently.
 
-Synthetic generators (bars, repeating spike patterns) and patches cut from the
-natural images belong in this module too; they are not written yet.
+Synthetic generators live here too: :func:`make_bars` (the bars problem of
+Foldiak 1990), :func:`make_repeating_pattern` (a spike pattern hidden in Poisson
+noise, Masquelier, Guyonneau & Thorpe 2008) and :func:`make_natural_patches`
+(whitened ON/OFF patches cut from the natural images). They draw everything from
+``random_state``, so the same seed gives the same data.
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ __all__ = [
     "load_digits",
     "load_natural_images",
     "NATURAL_IMAGE_NAMES",
+    "make_bars",
+    "make_repeating_pattern",
+    "make_natural_patches",
 ]
 
 #: Environment variable naming a folder that holds the data files.
@@ -493,3 +499,418 @@ def load_natural_images(
             )
     arrays = _load_verified(_NATURAL_FILE, data_home)
     return {n: arrays[n] for n in selected}
+
+
+# --- Synthetic data sets ----------------------------------------------------------
+
+
+def _check_bool(value, name: str) -> bool:
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be a bool, got {value!r}")
+    return bool(value)
+
+
+def make_bars(
+    n_samples: int = 1000,
+    *,
+    size: int = 8,
+    p: float | None = None,
+    random_state=None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Images made of random horizontal and vertical bars (Foldiak's bars problem).
+
+    Each of the ``2 * size`` bars of a ``size x size`` image (``size``
+    horizontal, ``size`` vertical) is on independently with probability ``p``. A
+    pixel is 1 where at least one bar that is on covers it, 0 elsewhere. The
+    bars are the independent causes of the images, and a good unsupervised
+    learner finds one of them per feature.
+
+    Parameters
+    ----------
+    n_samples : int, default=1000
+        Number of images, >= 1.
+    size : int, default=8
+        Side of the square images in pixels, >= 2.
+    p : float in [0, 1] or None, default=None
+        Probability that a bar is on. None gives ``1 / size``, so that an image
+        holds two bars on average.
+    random_state : int, numpy Generator or None, default=None
+        Seed of the draw.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, size * size), dtype float64
+        The images, values in {0, 1}, flattened in C order (row-major).
+    bars : ndarray of shape (2 * size, size * size), dtype float64
+        The true bars, flattened the same way: rows ``0 .. size - 1`` are the
+        horizontal bars (bar ``i`` covers image row ``i``), rows
+        ``size .. 2 * size - 1`` the vertical bars (bar ``size + j`` covers
+        column ``j``).
+
+    Notes
+    -----
+    With :math:`b_k \\in \\{0, 1\\}^{size \\times size}` the bar images and
+    :math:`z_k \\sim \\mathrm{Bernoulli}(p)` independent,
+
+    .. math::
+
+        X = \\max_k z_k b_k \\quad\\text{(elementwise OR, not a sum)},
+
+    so a pixel is on with probability :math:`1 - (1 - p)^2` (it lies on exactly
+    one horizontal and one vertical bar). Overlapping bars do not add up, which
+    makes the problem non-linear: principal components do not find the bars.
+
+    References
+    ----------
+    Foldiak, P. (1990). Forming sparse representations by local anti-Hebbian
+    learning. Biological Cybernetics 64, 165-170.
+
+    Examples
+    --------
+    >>> from stdp_lab.datasets import make_bars
+    >>> X, bars = make_bars(100, size=8, random_state=0)
+    >>> X.shape, bars.shape
+    ((100, 64), (16, 64))
+    """
+    n_samples = int(check_scalar(n_samples, "n_samples", numbers.Integral, low=1))
+    size = int(check_scalar(size, "size", numbers.Integral, low=2))
+    if p is None:
+        p = 1.0 / size
+    else:
+        p = float(check_scalar(p, "p", numbers.Real, low=0.0, high=1.0))
+    rng = check_rng(random_state)
+
+    rows = np.arange(size)
+    bars = np.zeros((2, size, size, size))  # (orientation, bar, height, width)
+    bars[0, rows, rows, :] = 1.0  # horizontal bar i covers row i
+    bars[1, rows, :, rows] = 1.0  # vertical bar j covers column j
+    bars = bars.reshape(2 * size, size * size)  # (2 * size, size * size)
+
+    on = rng.random((n_samples, 2 * size)) < p  # (n_samples, 2 * size)
+    covered = on.astype(np.float64) @ bars  # (n_samples, size * size), bars per pixel
+    X = (covered > 0).astype(np.float64)
+    return X, bars
+
+
+def make_repeating_pattern(
+    n_afferents: int = 500,
+    duration: float = 10000.0,
+    *,
+    rate: float = 50.0,
+    pattern_duration: float = 50.0,
+    pattern_fraction: float = 0.5,
+    n_repeats: int | None = None,
+    dt: float = 1.0,
+    random_state=None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A spatio-temporal spike pattern repeated at random times in Poisson noise.
+
+    Every afferent fires as a Poisson process at ``rate`` Hz. A pattern of
+    ``pattern_duration`` ms, drawn once from the same process, is copied into
+    the trains of a random subset of the afferents (a fraction
+    ``pattern_fraction`` of them) at ``n_repeats`` random, non-overlapping onset
+    times. During a repeat the involved afferents fire exactly the pattern and
+    nothing else; the other afferents, and all afferents outside the repeats,
+    keep their background spikes. Since the pattern comes from the background
+    process, the pattern cannot be seen in the firing rates, only in the
+    coincidences of spike times (Masquelier, Guyonneau & Thorpe 2008).
+
+    Parameters
+    ----------
+    n_afferents : int, default=500
+        Number of input spike trains, >= 1.
+    duration : float, default=10000.0
+        Length of the trains in ms (``round(duration / dt)`` steps).
+    rate : float, default=50.0
+        Firing rate of every afferent in Hz, >= 0, with ``rate * dt <= 1000``.
+    pattern_duration : float, default=50.0
+        Length of the pattern in ms (``round(pattern_duration / dt)`` steps,
+        at least one).
+    pattern_fraction : float in [0, 1], default=0.5
+        Fraction of the afferents involved in the pattern
+        (``round(pattern_fraction * n_afferents)`` afferents).
+    n_repeats : int or None, default=None
+        Number of repeats, >= 0; they must fit without overlap. None gives
+        about one repeat per ``4 * pattern_duration`` ms, so that the pattern
+        takes a quarter of the time (Masquelier et al. 2008), and at least one.
+    dt : float, default=1.0
+        Time step in ms.
+    random_state : int, numpy Generator or None, default=None
+        Seed of the draw.
+
+    Returns
+    -------
+    spikes : ndarray of bool, shape (n_steps, n_afferents)
+        Time-major spike trains, one row per step of ``dt`` ms; feed
+        ``spikes[t][None]`` (shape ``(1, n_afferents)``) to a simulation step by
+        step.
+    onsets : ndarray of shape (n_repeats,), dtype float64
+        Onset times of the repeats in ms (multiples of ``dt``), sorted. Repeat
+        ``r`` occupies the steps ``onsets[r] / dt`` to
+        ``onsets[r] / dt + round(pattern_duration / dt) - 1``.
+
+    Notes
+    -----
+    Spikes are Bernoulli draws per step, the discrete-time Poisson process:
+
+    .. math::
+
+        s_j[t] \\sim \\mathrm{Bernoulli}(\\nu\\, \\Delta t / 1000)
+
+    for afferent :math:`j` at step :math:`t`, rate :math:`\\nu` in Hz. The
+    pattern :math:`P` (``n_pattern_steps x n_involved``) is drawn once from the
+    same distribution, and :math:`s_j[o_r + u] = P_{u j}` for every onset step
+    :math:`o_r`, every :math:`0 \\le u <` ``n_pattern_steps`` and every involved
+    :math:`j`. The expected rate is therefore :math:`\\nu` everywhere, inside
+    and outside the repeats.
+
+    The onsets are ``u_r + r * n_pattern_steps`` with ``u_r`` sorted draws,
+    uniform on ``0 .. n_steps - n_repeats * n_pattern_steps``, so consecutive
+    repeats never overlap (they may touch). The original study also let the
+    background rates vary in time and added jitter and spontaneous spikes to the
+    repeats; this generator keeps the stationary core of the task.
+
+    References
+    ----------
+    Masquelier, T., Guyonneau, R. & Thorpe, S. J. (2008). Spike timing dependent
+    plasticity finds the start of repeating patterns in continuous spike trains.
+    PLoS ONE 3(1), e1377.
+
+    Examples
+    --------
+    >>> from stdp_lab.datasets import make_repeating_pattern
+    >>> spikes, onsets = make_repeating_pattern(100, 2000.0, random_state=0)
+    >>> spikes.shape, onsets.shape
+    ((2000, 100), (10,))
+    """
+    n_afferents = int(check_scalar(n_afferents, "n_afferents", numbers.Integral, low=1))
+    dt = float(check_scalar(dt, "dt", numbers.Real, low=0.0, low_inclusive=False))
+    duration = float(
+        check_scalar(duration, "duration", numbers.Real, low=0.0, low_inclusive=False)
+    )
+    rate = float(check_scalar(rate, "rate", numbers.Real, low=0.0))
+    if rate * dt > 1000.0:
+        raise ValueError(
+            "rate * dt / 1000 is the spike probability per step and must be <= 1; "
+            f"got rate={rate!r} Hz and dt={dt!r} ms"
+        )
+    pattern_duration = float(
+        check_scalar(
+            pattern_duration,
+            "pattern_duration",
+            numbers.Real,
+            low=0.0,
+            low_inclusive=False,
+        )
+    )
+    pattern_fraction = float(
+        check_scalar(pattern_fraction, "pattern_fraction", numbers.Real, low=0, high=1)
+    )
+    n_steps = int(round(duration / dt))
+    n_pattern = int(round(pattern_duration / dt))
+    if n_pattern < 1:
+        raise ValueError(
+            f"pattern_duration must last at least one step of dt={dt!r} ms, got "
+            f"{pattern_duration!r}"
+        )
+    if n_pattern > n_steps:
+        raise ValueError(
+            f"pattern_duration={pattern_duration!r} ms must not exceed "
+            f"duration={duration!r} ms"
+        )
+    if n_repeats is None:
+        n_repeats = max(1, n_steps // (4 * n_pattern))
+    else:
+        n_repeats = int(check_scalar(n_repeats, "n_repeats", numbers.Integral, low=0))
+        if n_repeats * n_pattern > n_steps:
+            raise ValueError(
+                f"n_repeats={n_repeats!r} repeats of {pattern_duration!r} ms do not "
+                f"fit without overlap into duration={duration!r} ms"
+            )
+    rng = check_rng(random_state)
+    prob = rate * dt / 1000.0
+    n_involved = int(round(pattern_fraction * n_afferents))
+
+    involved = np.sort(rng.choice(n_afferents, size=n_involved, replace=False))
+    pattern = rng.random((n_pattern, n_involved)) < prob  # (n_pattern, n_involved)
+    free = n_steps - n_repeats * n_pattern  # steps left between the repeats
+    starts = np.sort(rng.integers(0, free + 1, size=n_repeats))
+    starts += np.arange(n_repeats) * n_pattern  # (n_repeats,), non-overlapping
+
+    # Background, drawn in blocks of steps so that no float array of the full
+    # (n_steps, n_afferents) size is ever made.
+    spikes = np.empty((n_steps, n_afferents), dtype=bool)
+    block = max(1, 2**22 // n_afferents)
+    for lo in range(0, n_steps, block):
+        hi = min(lo + block, n_steps)
+        spikes[lo:hi] = rng.random((hi - lo, n_afferents)) < prob
+
+    steps = (
+        starts[:, None] + np.arange(n_pattern)[None, :]
+    ).ravel()  # (R * n_pattern,)
+    spikes[steps[:, None], involved[None, :]] = np.tile(pattern, (n_repeats, 1))
+    return spikes, starts.astype(np.float64) * dt
+
+
+#: Cut-off of the whitening filter's low-pass roll-off, in cycles per pixel
+#: (Olshausen & Field 1997 use 200 cycles per 512-pixel picture, 0.39).
+_WHITEN_F0 = 0.4
+#: Percentile of the absolute pixel values of an image that maps to 1.
+_SCALE_PERCENTILE = 99.0
+
+
+def _whiten_image(image: np.ndarray, f0: float = _WHITEN_F0) -> np.ndarray:
+    """Zero-phase 1/f whitening of one image with a low-pass roll-off.
+
+    The image is mirrored to twice its size in each direction before the FFT, so
+    that its periodic extension has no edges, and the result is cut back.
+    """
+    height, width = image.shape
+    padded = np.pad(image, ((0, height), (0, width)), mode="symmetric")  # (2H, 2W)
+    fy = np.fft.fftfreq(2 * height)[:, None]  # (2H, 1), cycles per pixel
+    fx = np.fft.rfftfreq(2 * width)[None, :]  # (1, W + 1)
+    f = np.hypot(fy, fx)  # (2H, W + 1)
+    gain = f * np.exp(-((f / f0) ** 4))  # (2H, W + 1), zero at f = 0
+    spectrum = np.fft.rfft2(padded) * gain  # (2H, W + 1)
+    return np.fft.irfft2(spectrum, s=padded.shape)[:height, :width]  # (H, W)
+
+
+def _prepare_image(image: np.ndarray, whiten: bool) -> np.ndarray:
+    """Zero-mean (and whitened) image scaled so that its 99th |value| percentile is
+    1, clipped to [-1, 1]."""
+    x = image.astype(np.float64)
+    x -= x.mean()
+    if whiten:
+        x = _whiten_image(x)
+    scale = np.percentile(np.abs(x), _SCALE_PERCENTILE)
+    if scale > 0:
+        x /= scale
+    return np.clip(x, -1.0, 1.0, out=x)
+
+
+def make_natural_patches(
+    n_patches: int = 10000,
+    *,
+    patch_size: int = 8,
+    whiten: bool = True,
+    on_off: bool = True,
+    names: Iterable[str] | str | None = None,
+    random_state=None,
+    data_home=None,
+) -> np.ndarray:
+    """Square patches of the bundled natural images, whitened, as ON/OFF channels.
+
+    Each image (see :func:`load_natural_images`) is centred, whitened as a whole
+    with the 1/f filter of Olshausen & Field (1997) and scaled; patches are then
+    cut at random positions and split into an ON channel (the positive part) and
+    an OFF channel (the negative part), like the ON- and OFF-centre cells of the
+    retina and LGN that feed the visual cortex. Learning from such patches gives
+    localised, oriented receptive fields (Olshausen & Field 1996).
+
+    Parameters
+    ----------
+    n_patches : int, default=10000
+        Number of patches, >= 1.
+    patch_size : int, default=8
+        Side of the square patches in pixels, >= 1 and at most the smallest side
+        of the images used.
+    whiten : bool, default=True
+        Whiten the images first. If False, the images are only centred and
+        scaled (their power still falls as about :math:`1/f^2`).
+    on_off : bool, default=True
+        Return ON and OFF channels (non-negative, as spike encoders need). If
+        False, return the signed patches, values in [-1, 1]. The patches drawn
+        for a given ``random_state`` do not depend on ``on_off``.
+    names : str or iterable of str, default=None
+        Images to cut from (names in :data:`NATURAL_IMAGE_NAMES`); None uses all
+        eight. Each patch comes from an image chosen uniformly at random.
+    random_state : int, numpy Generator or None, default=None
+        Seed of the draw of images and positions.
+    data_home : str or path-like, default=None
+        Folder searched first for ``natural_images.npz``; see
+        :func:`get_data_home`.
+
+    Returns
+    -------
+    X : ndarray of shape (n_patches, patch_size * patch_size * n_channels)
+        Patches flattened in C order from ``(patch_size, patch_size,
+        n_channels)``, channels last: with ``on_off`` the two channels are
+        (ON, OFF) and X lies in [0, 1], otherwise one signed channel in
+        [-1, 1]. Use ``image_shape=(patch_size, patch_size, 2)`` with
+        :class:`~stdp_lab.SpikingFeatureLearner`.
+
+    Notes
+    -----
+    Whitening multiplies the 2-D Fourier transform of the mean-subtracted image
+    by
+
+    .. math::
+
+        W(f) = f \\, e^{-(f / f_0)^4}, \\qquad f = \\sqrt{f_x^2 + f_y^2},
+
+    with :math:`f` in cycles per pixel and :math:`f_0 = 0.4` (Olshausen & Field
+    1997 use 200 cycles per 512-pixel picture). Natural images have an amplitude
+    spectrum falling as about :math:`1/f`; the factor :math:`f` flattens it,
+    and the roll-off removes the highest frequencies, where noise and aliasing
+    live and the sampling lattice is anisotropic. The filter is zero-phase, so
+    edges stay in place. The image is mirrored to twice its size before the FFT
+    (and cut back after), so the edges of the periodic extension do not show up
+    as whitened lines.
+
+    Each prepared image :math:`x` is divided by the 99th percentile of
+    :math:`|x|` over its pixels and clipped to [-1, 1], so that every image
+    contributes on the same scale and typical values do not crowd near 0. The
+    channels are
+
+    .. math::
+
+        \\mathrm{ON} = \\max(x, 0), \\qquad \\mathrm{OFF} = \\max(-x, 0),
+
+    so at every pixel at most one of them is non-zero, and
+    ``ON - OFF`` gives back the signed patch.
+
+    References
+    ----------
+    Olshausen, B. A. & Field, D. J. (1996). Emergence of simple-cell receptive
+    field properties by learning a sparse code for natural images. Nature 381,
+    607-609.
+
+    Olshausen, B. A. & Field, D. J. (1997). Sparse coding with an overcomplete
+    basis set: a strategy employed by V1? Vision Research 37, 3311-3325.
+
+    Examples
+    --------
+    >>> from stdp_lab.datasets import make_natural_patches
+    >>> X = make_natural_patches(500, patch_size=8, random_state=0)
+    >>> X.shape, bool(X.min() >= 0), bool(X.max() <= 1)
+    ((500, 128), True, True)
+    """
+    n_patches = int(check_scalar(n_patches, "n_patches", numbers.Integral, low=1))
+    patch_size = int(check_scalar(patch_size, "patch_size", numbers.Integral, low=1))
+    whiten = _check_bool(whiten, "whiten")
+    on_off = _check_bool(on_off, "on_off")
+    rng = check_rng(random_state)
+    images = load_natural_images(data_home=data_home, names=names)
+    smallest = min(min(image.shape) for image in images.values())
+    if patch_size > smallest:
+        raise ValueError(
+            f"patch_size must be at most {smallest} (the smallest side of the "
+            f"images used), got {patch_size!r}"
+        )
+    which = rng.integers(len(images), size=n_patches)  # (n_patches,)
+    patches = np.empty((n_patches, patch_size, patch_size))
+    # One pass per image (at most eight), vectorised over its patches.
+    for i, image in enumerate(images.values()):
+        chosen = np.flatnonzero(which == i)
+        prepared = _prepare_image(image, whiten)
+        windows = np.lib.stride_tricks.sliding_window_view(
+            prepared, (patch_size, patch_size)
+        )  # (H - p + 1, W - p + 1, p, p)
+        rows = rng.integers(windows.shape[0], size=chosen.size)
+        cols = rng.integers(windows.shape[1], size=chosen.size)
+        patches[chosen] = windows[rows, cols]  # (n_chosen, p, p)
+    if on_off:
+        patches = np.stack(
+            [np.maximum(patches, 0.0), np.maximum(-patches, 0.0)], axis=-1
+        )  # (n_patches, p, p, 2), channels (ON, OFF)
+    return patches.reshape(n_patches, -1)  # (n_patches, p * p * n_channels)
