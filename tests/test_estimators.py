@@ -11,6 +11,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from stdp_lab import SpikeCountClassifier, SpikingFeatureLearner
 from stdp_lab.datasets import load_digits
@@ -165,6 +166,10 @@ def test_image_shape_channels_and_non_square():
         ({"kernel_size": 9}, lambda X: X, "kernel_size"),
         ({"batch_size": 0}, lambda X: X, "batch_size"),
         ({"dt": -1.0}, lambda X: X, "dt"),
+        ({"pooling": 0}, lambda X: X, "pooling"),
+        ({"pooling": "max"}, lambda X: X, "pooling"),
+        ({"pooling": 2.5}, lambda X: X, "pooling"),
+        ({"pooling": (2, 2, 2)}, lambda X: X, "pooling"),
     ],
 )
 def test_bad_input_is_named_and_leaves_a_fitted_model_unchanged(
@@ -208,6 +213,68 @@ def test_dask_backend_gives_identical_output(digits):
         with joblib.parallel_backend("dask"):
             got = model.set_params(n_jobs=2).transform(X)
     np.testing.assert_array_equal(got, expected)
+
+
+# -- pooling -------------------------------------------------------------------
+
+
+def reference_pool(F, grid, n_filters, window):
+    """Window sums of location-major counts, with explicit loops (partial edges)."""
+    rows, cols = grid
+    ph, pw = window
+    pooled = []
+    for sample in F:
+        features = []
+        for r0 in range(0, rows, ph):
+            for c0 in range(0, cols, pw):
+                for f in range(n_filters):
+                    total = 0.0
+                    for r in range(r0, min(r0 + ph, rows)):
+                        for c in range(c0, min(c0 + pw, cols)):
+                            total += sample[(r * cols + c) * n_filters + f]
+                    features.append(total)
+        pooled.append(features)
+    return np.array(pooled)
+
+
+@pytest.mark.parametrize(
+    "pooling, window, pool_grid",
+    [
+        (2, (2, 2), (3, 3)),  # divides the 6 x 6 grid
+        ((4, 5), (4, 5), (2, 2)),  # partial last windows
+        ((1, 6), (1, 6), (6, 1)),
+        ("global", (6, 6), (1, 1)),
+        (10, (6, 6), (1, 1)),  # larger than the grid: all of it
+    ],
+)
+def test_pooling_sums_counts_over_windows_like_a_loop(
+    digits, pooling, window, pool_grid
+):
+    X = digits[0][:30]
+    params = dict(connectivity="conv", kernel_size=3, stride=1, n_filters=3)
+    plain = small(**params).fit(X)
+    pooled = small(**params, pooling=pooling).fit(X)
+    # Pooling changes the features, never the learning.
+    np.testing.assert_array_equal(plain.weights_, pooled.weights_)
+    assert plain.layer_.connectivity.output_grid == (6, 6)
+    F = plain.transform(X)
+    expected = reference_pool(F, (6, 6), 3, window)
+    got = pooled.transform(X)
+    np.testing.assert_array_equal(got, expected)
+    assert pooled.pool_grid_ == pool_grid
+    n_out = pool_grid[0] * pool_grid[1] * 3
+    assert got.shape == (30, n_out)
+    assert len(pooled.get_feature_names_out()) == n_out
+    # Every spike is counted once: the window sums add up to the total.
+    np.testing.assert_array_equal(got.sum(axis=1), F.sum(axis=1))
+
+
+def test_pooling_changed_after_fit_is_refused_at_transform(digits):
+    X = digits[0][:20]
+    model = small(connectivity="conv", kernel_size=3, pooling=2).fit(X)
+    model.set_params(pooling=3)
+    with pytest.raises(ValueError, match="pooling"):
+        model.transform(X)
 
 
 # -- SpikeCountClassifier ------------------------------------------------------
@@ -270,3 +337,10 @@ def test_vote_classifier_on_learned_digit_features(digits):
     F = model.transform(X[:600])
     clf = SpikeCountClassifier().fit(F[:300], y[:300])
     assert clf.score(F[300:], y[300:600]) > 0.4  # chance 0.1
+
+
+@parametrize_with_checks(
+    [SpikingFeatureLearner(connectivity="conv", pooling="global", n_timesteps=10)]
+)
+def test_pooled_learner_passes_sklearn_checks(estimator, check):
+    check(estimator)

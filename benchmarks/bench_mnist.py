@@ -1,0 +1,213 @@
+"""MNIST benchmark: learned spiking convolutional features, linear and vote readouts.
+
+The pipeline is stdp_lab's own estimators and scikit-learn's::
+
+    SpikingFeatureLearner(connectivity="conv", pooling=...)  # STDP, one pass
+      -> StandardScaler -> LogisticRegression               # linear readout
+    SpikingFeatureLearner -> SpikeCountClassifier            # vote readout
+
+The learner's weights are learned without labels, in one pass over the first
+``--n-fit`` training images; then the features of all training images and all
+test images are computed (learning off) and the readouts are trained on the
+training features. Beside it the benchmark reports:
+
+* the same architecture with frozen random weights (rule rates 0; thresholds still
+  adapt), on ``--n-baseline`` training images, with the learned model's linear
+  readout trained on the same images for a like-for-like comparison;
+* logistic regression on the raw pixels.
+
+Parameters were chosen on a validation split, never on the test set: the last
+10,000 of the 60,000 training images served as the test set (``--validation``)
+while the first 50,000 were the training set; see ``CONFIG`` below.
+
+Run::
+
+    python benchmarks/bench_mnist.py               # 60k train / 10k test
+    python benchmarks/bench_mnist.py --quick       # a small check (about a minute)
+    python benchmarks/bench_mnist.py --validation  # last 10k of train as test set
+
+Writes ``benchmarks/results/mnist.json`` (``mnist_quick.json`` with ``--quick``,
+``mnist_validation.json`` with ``--validation``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from stdp_lab import SpikeCountClassifier, SpikingFeatureLearner
+from stdp_lab.datasets import load_mnist
+from stdp_lab.encoding import PoissonEncoder
+from stdp_lab.plasticity import DiehlCookSTDP, PairSTDP
+
+#: The learner. Chosen on the validation split (see the module docstring and
+#: benchmarks/README or the closing note for the table of what was tried).
+CONFIG = dict(
+    connectivity="conv",
+    kernel_size=5,
+    stride=2,
+    n_filters=16,
+    pooling=2,
+    encoder=PoissonEncoder(max_rate=256.0),
+    rule=DiehlCookSTDP(learning_rate=4e-5, x_tar=0.1),
+    n_timesteps=100,
+    batch_size=32,
+    random_state=0,
+)
+#: Inverse regularisation of the logistic regression (chosen on validation).
+C = 0.1
+
+
+def readout():
+    return make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=1000))
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process in MB (joblib's worker processes,
+    still alive when this is read, are not included)."""
+    scale = 1024 * 1024 if platform.system() == "Darwin" else 1024  # bytes vs KiB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale
+
+
+def load(args):
+    X_train, y_train, X_test, y_test = load_mnist()
+    if args.validation:  # the last 10k of the training set play the test set
+        X_test, y_test = X_train[50_000:], y_train[50_000:]
+        X_train, y_train = X_train[:50_000], y_train[:50_000]
+    n_train = min(args.n_train or len(X_train), len(X_train))
+    n_test = min(args.n_test or len(X_test), len(X_test))
+    return (
+        X_train[:n_train].astype(np.float32),
+        y_train[:n_train],
+        X_test[:n_test].astype(np.float32),
+        y_test[:n_test],
+    )
+
+
+def learned_features(config, X_fit, X_train, X_test, n_jobs, verbose):
+    learner = SpikingFeatureLearner(**config, n_jobs=n_jobs, verbose=verbose)
+    start = time.perf_counter()
+    learner.fit(X_fit)
+    fit_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    F_train = learner.transform(X_train)
+    F_test = learner.transform(X_test)
+    transform_seconds = time.perf_counter() - start
+    return learner, F_train, F_test, fit_seconds, transform_seconds
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small data, fast")
+    parser.add_argument("--validation", action="store_true")
+    parser.add_argument("--n-fit", type=int, default=2000)
+    parser.add_argument("--n-train", type=int, default=None)
+    parser.add_argument("--n-test", type=int, default=None)
+    parser.add_argument("--n-baseline", type=int, default=10_000)
+    parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--verbose", type=int, default=1)
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args(argv)
+    config = dict(CONFIG)
+    if args.quick:
+        args.n_fit, args.n_train, args.n_test = 200, 1000, 500
+        args.n_baseline = 1000
+    name = "mnist_quick" if args.quick else "mnist"
+    if args.validation:
+        name += "_validation"
+    out = Path(args.out or Path(__file__).parent / "results" / f"{name}.json")
+
+    start_all = time.perf_counter()
+    X_train, y_train, X_test, y_test = load(args)
+    n_fit = min(args.n_fit, len(X_train))
+    print(
+        f"MNIST: fit on {n_fit}, readout on {len(X_train)}, test on {len(X_test)}"
+        + (" (validation split)" if args.validation else "")
+    )
+    learner, F_train, F_test, fit_s, transform_s = learned_features(
+        config, X_train[:n_fit], X_train, X_test, args.n_jobs, args.verbose
+    )
+    start = time.perf_counter()
+    linear = readout().fit(F_train, y_train)
+    linear_accuracy = float(linear.score(F_test, y_test))
+    vote = SpikeCountClassifier().fit(F_train, y_train)
+    vote_accuracy = float(vote.score(F_test, y_test))
+    readout_s = time.perf_counter() - start
+    total_s = time.perf_counter() - start_all
+    conn = learner.layer_.connectivity
+    n_neurons = conn.n_locations * conn.n_filters
+    print(
+        f"learned: linear {linear_accuracy:.4f}  vote {vote_accuracy:.4f}  "
+        f"({n_neurons} neurons, {F_train.shape[1]} features)\n"
+        f"fit {fit_s:.1f} s  transform {transform_s:.1f} s  readout {readout_s:.1f} s"
+        f"  total {total_s:.1f} s"
+    )
+
+    # Frozen random weights of the same architecture, and the learned features'
+    # linear readout trained on the same (smaller) set of images.
+    n_base = min(args.n_baseline, len(X_train))
+    start = time.perf_counter()
+    frozen = dict(config, rule=PairSTDP(a_plus=0.0, a_minus=0.0))
+    _, R_train, R_test, _, _ = learned_features(
+        frozen, X_train[:n_fit], X_train[:n_base], X_test, args.n_jobs, args.verbose
+    )
+    random_accuracy = float(
+        readout().fit(R_train, y_train[:n_base]).score(R_test, y_test)
+    )
+    same_n_accuracy = float(
+        readout().fit(F_train[:n_base], y_train[:n_base]).score(F_test, y_test)
+    )
+    baseline_s = time.perf_counter() - start
+    print(
+        f"readout on {n_base} images: learned {same_n_accuracy:.4f}  "
+        f"frozen random {random_accuracy:.4f}  ({baseline_s:.1f} s)"
+    )
+
+    start = time.perf_counter()
+    pixels = readout().fit(X_train / 255.0, y_train)
+    pixel_accuracy = float(pixels.score(X_test / 255.0, y_test))
+    pixel_s = time.perf_counter() - start
+    print(f"raw pixels + logistic regression: {pixel_accuracy:.4f} ({pixel_s:.1f} s)")
+
+    results = {
+        "linear_accuracy": linear_accuracy,
+        "vote_accuracy": vote_accuracy,
+        "vote_n_neurons": int(n_neurons),
+        "random_baseline_accuracy": random_accuracy,
+        "learned_same_n_accuracy": same_n_accuracy,
+        "baseline_n_train": int(n_base),
+        "pixel_logreg_accuracy": pixel_accuracy,
+        "fit_seconds": fit_s,
+        "transform_seconds": transform_s,
+        "readout_seconds": readout_s,
+        "total_seconds": total_s,
+        "baseline_seconds": baseline_s,
+        "pixel_seconds": pixel_s,
+        "peak_rss_mb": peak_rss_mb(),
+        "n_fit": int(n_fit),
+        "n_train": int(len(X_train)),
+        "n_test": int(len(X_test)),
+        "validation_split": bool(args.validation),
+        "n_features": int(F_train.shape[1]),
+        "mean_spikes_per_sample": float(F_test.sum(axis=1).mean()),
+        "n_jobs": args.n_jobs,
+        "readout_C": C,
+        "params": {k: repr(v) for k, v in learner.get_params(deep=False).items()},
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
