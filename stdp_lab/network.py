@@ -220,6 +220,7 @@ class _LayerRun:
         self.shape = shape
         self.dtype = dtype
         self.index = conn.index  # (L, K)
+        self.member = None  # inputs -> (location, patch entry) pairs, on demand
         # A dense layer reads its input as one patch: a view, no gather.
         n_locations, patch_size = self.index.shape
         self.identity = n_locations == 1 and np.array_equal(
@@ -258,6 +259,50 @@ class _LayerRun:
             )
             terms = self.rule.pair_terms() if self.rule_state is None else None
             self.pair_sums = None if terms is None else _PairSums(self, terms)
+
+    def spread(self, inputs: np.ndarray):
+        """The (location, patch entry) pairs that each of ``inputs`` feeds.
+
+        Returns ``(event, lk)``: for every pair, the position in ``inputs`` of
+        the input and ``l * K + k`` with ``index[l, k] == inputs[event]``.
+        """
+        if self.member is None:
+            flat = self.index.reshape(-1)  # (L * K,), input of each (l, k)
+            order = np.argsort(flat, kind="stable")
+            self.member_ptr = np.searchsorted(
+                flat[order], np.arange(self.conn.n_inputs + 1)
+            )  # (N + 1,)
+            self.member = order  # (L * K,): l * K + k, grouped by input
+        counts = np.diff(self.member_ptr)[inputs]  # (n,)
+        event = np.repeat(np.arange(len(inputs)), counts)
+        within = np.arange(len(event)) - np.repeat(np.cumsum(counts) - counts, counts)
+        lk = self.member[np.repeat(self.member_ptr[inputs], counts) + within]
+        return event, lk
+
+    def chunk_currents(self, spikes) -> np.ndarray:
+        """Input currents of several steps from their spikes in one product.
+
+        ``spikes`` is a scipy CSR matrix of shape (n_steps * B, N); returns an
+        array of shape (n_steps * B, L * F). Shared (convolutional) weights
+        multiply the spiking patch entries (rows (step, sample, location)) by
+        the (K, F) filters, so the cost grows with the spikes times the
+        locations each input feeds, not with the (mostly zero) expanded matrix.
+        """
+        n_rows = spikes.shape[0]
+        n_samples, n_locations, n_filters = self.shape
+        if self.weights.shape[0] == n_locations or n_locations == 1:
+            return np.asarray(spikes @ self.expanded, dtype=self.dtype)
+        import scipy.sparse as sp
+
+        row = np.repeat(np.arange(n_rows), np.diff(spikes.indptr))  # (nnz,)
+        event, lk = self.spread(spikes.indices)
+        loc, k = np.divmod(lk, self.index.shape[1])
+        patches = sp.csr_array(
+            (np.ones(len(lk), self.dtype), (row[event] * n_locations + loc, k)),
+            shape=(n_rows * n_locations, self.index.shape[1]),
+        )  # (rows * L, K)
+        current = np.asarray(patches @ self.weights[0], dtype=self.dtype)
+        return current.reshape(n_rows, n_locations * n_filters)
 
     def patches(self, x: np.ndarray) -> np.ndarray:
         """``x`` of shape (B, N) as patches (B, L, K) (a view for dense layers)."""
@@ -386,13 +431,6 @@ class _PairSums:
         self.n_post = np.zeros((n_locations, n_filters), np.int64)
         self.events = [[] for _ in self.terms]
         self.n_buffered = [0] * len(self.terms)
-        # Which (location, patch entry) pairs each input feeds: CSR over inputs.
-        flat = run.index.reshape(-1)  # (L * K,), input of each (l, k)
-        order = np.argsort(flat, kind="stable")
-        self.member_ptr = np.searchsorted(
-            flat[order], np.arange(run.conn.n_inputs + 1)
-        )  # (N + 1,)
-        self.member = order  # (L * K,): l * K + k, grouped by input
 
     def add(self, pre_spikes, post_spikes):
         """Buffer this step's events (traces decayed, spikes not yet added)."""
@@ -449,18 +487,12 @@ class _PairSums:
             step = np.repeat(np.arange(len(events)), [len(e[0]) for e in events])
             sample, source = np.divmod(flat, n_inputs)
             column = step * n_samples + sample  # (n,): row of (m * B) of each event
-            # Each spiking input feeds every (l, k) with index[l, k] == input.
-            counts = np.diff(self.member_ptr)[source]  # (n,)
-            starts = np.repeat(self.member_ptr[source], counts)
-            within = np.arange(counts.sum()) - np.repeat(
-                np.cumsum(counts) - counts, counts
-            )
-            lk = self.member[starts + within]  # (n_pairs,): l * K + k
+            event, lk = self.run.spread(source)  # (n_pairs,), l * K + k
             loc = lk // patch_size
             matrix = sp.csr_array(
                 (
                     np.ones(len(lk), dtype),
-                    (lk, np.repeat(column, counts) * n_locations + loc),
+                    (lk, column[event] * n_locations + loc),
                 ),
                 shape=(n_locations * patch_size, post.shape[0]),
             )
@@ -615,10 +647,8 @@ def _simulate(
             offset = n_steps % n_chunk
             if offset == 0:
                 stop = min(n_steps + n_chunk, n_total)
-                chunk = csr(n_steps, stop) @ runs[0].expanded  # (steps * B, L * F)
-                chunk = np.asarray(chunk, dtype=dtype).reshape(
-                    stop - n_steps, n_samples, -1
-                )
+                chunk = runs[0].chunk_currents(csr(n_steps, stop))  # (steps*B, L*F)
+                chunk = chunk.reshape(stop - n_steps, n_samples, -1)
             current = chunk[offset]  # (B, L * F)
         for i, run in enumerate(runs):
             spikes = run.step(x, current)

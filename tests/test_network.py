@@ -400,13 +400,15 @@ def test_deferred_pair_sums_equal_the_per_step_rule(
     )
 
 
+@pytest.mark.parametrize("conn_index", range(3))
 @pytest.mark.parametrize("update_every", [1, 3, 7, None])
-def test_precomputed_currents_respect_weight_updates(update_every):
+def test_precomputed_currents_respect_weight_updates(update_every, conn_index):
     """With an encoder's SpikeSteps the first layer's currents of several steps
-    come from one sparse product; weight updates every few steps must still be
-    seen at the right step, exactly as when the steps arrive one by one."""
-    conn = connectivities()[1]
-    layer = Layer(conn, neuron=LIF(tau_mem=5.0, v_thresh=0.3), rule=PairSTDP(0.05))
+    come from one sparse product (for shared weights, spiking patch entries times
+    the filters); weight updates every few steps must still be seen at the right
+    step, exactly as when the steps arrive one by one."""
+    conn = connectivities()[conn_index]
+    layer = Layer(conn, neuron=LIF(tau_mem=5.0, v_thresh=0.1), rule=PairSTDP(0.05))
     params = [layer.initial_params(np.random.default_rng(3))]
     X = random_X(4, seed=9)
     fast = simulate(
