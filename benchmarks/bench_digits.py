@@ -1,4 +1,4 @@
-"""Accuracy of SpikingFeatureLearner features on scikit-learn's digits and an MNIST subset.
+"""Accuracy of SpikingFeatureLearner features on digits and an MNIST subset.
 
 Digits: stratified split, two thirds train, one third test, ``random_state=0``;
 SpikingFeatureLearner + LogisticRegression (C chosen by cross-validation on the
@@ -96,8 +96,9 @@ def main(argv=None) -> int:
         f"vote {baseline['vote_accuracy']:.4f}"
     )
     print(
-        f"digits: logreg {digits['logreg_accuracy']:.4f}  vote {digits['vote_accuracy']:.4f}  "
-        f"fit {digits['fit_seconds']:.1f} s  transform {digits['transform_seconds']:.1f} s"
+        f"digits: logreg {digits['logreg_accuracy']:.4f}  "
+        f"vote {digits['vote_accuracy']:.4f}  fit {digits['fit_seconds']:.1f} s  "
+        f"transform {digits['transform_seconds']:.1f} s"
     )
     results = dict(digits)
     results["digits"] = digits
@@ -107,8 +108,9 @@ def main(argv=None) -> int:
             SpikingFeatureLearner(random_state=0, verbose=1), Xm, ym, Xt, yt
         )
         print(
-            f"mnist 10k: logreg {mnist['logreg_accuracy']:.4f}  vote {mnist['vote_accuracy']:.4f}  "
-            f"fit {mnist['fit_seconds']:.1f} s  transform {mnist['transform_seconds']:.1f} s"
+            f"mnist 10k: logreg {mnist['logreg_accuracy']:.4f}  "
+            f"vote {mnist['vote_accuracy']:.4f}  fit {mnist['fit_seconds']:.1f} s  "
+            f"transform {mnist['transform_seconds']:.1f} s"
         )
         results["mnist_10k"] = mnist
     out = Path(args.out)

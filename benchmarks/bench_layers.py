@@ -43,7 +43,8 @@ def run(batch: int, learn: bool, n_steps: int, X: np.ndarray) -> dict:
     encoder = PoissonEncoder(max_rate=128.0)
     x = X[:batch].astype(np.float32) / 255.0
     seeds = np.arange(batch)
-    events = sum(float((s @ fan_out).sum()) for s in encoder.steps(x, n_steps, 1.0, seeds))
+    steps = encoder.steps(x, n_steps, 1.0, seeds)
+    events = sum(float((s @ fan_out).sum()) for s in steps)
     simulate([layer], params, encoder.steps(x, 5, 1.0, seeds), learn=learn)  # warm-up
     best = np.inf
     for _ in range(3):

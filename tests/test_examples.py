@@ -43,3 +43,28 @@ def test_stdp_window_example_writes_png(tmp_path):
     assert result.returncode == 0, result.stderr
     data = (tmp_path / "w.png").read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+
+
+@pytest.mark.slow
+def test_diehl_cook_example_beats_chance(tmp_path):
+    """The Diehl & Cook network, quick mode: its vote accuracy lies well above
+    chance (10%) and the paper's figure is printed beside it."""
+    result = run("diehl_cook_2015.py", "--quick", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    accuracy = float(result.stdout.split("vote accuracy ")[1].split("%")[0])
+    assert accuracy > 30.0
+    assert "paper:" in result.stdout
+
+
+@pytest.mark.slow
+def test_mnist_local_stdp_example_beats_chance_and_saves_fields(tmp_path):
+    """The LC-SNN of Saunders et al. (2019), quick mode: both readouts lie well
+    above chance, the paper's figure is printed, the receptive fields are saved."""
+    result = run("mnist_local_stdp.py", "--quick", "--out", "lc.png", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    vote = float(result.stdout.split("vote ")[1].split("%")[0])
+    linear = float(result.stdout.split("logistic regression ")[1].split("%")[0])
+    assert vote > 30.0 and linear > 60.0
+    assert "Saunders et al. 2019" in result.stdout
+    data = (tmp_path / "lc.png").read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
