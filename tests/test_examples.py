@@ -64,7 +64,7 @@ def test_mnist_local_stdp_example_beats_chance_and_saves_fields(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     vote = float(result.stdout.split("vote ")[1].split("%")[0])
     linear = float(result.stdout.split("logistic regression ")[1].split("%")[0])
-    assert vote > 30.0 and linear > 60.0
+    assert vote > 30.0 and linear > 40.0  # chance: 10%
     assert "Saunders et al. 2019" in result.stdout
     data = (tmp_path / "lc.png").read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
