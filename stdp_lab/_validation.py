@@ -129,3 +129,34 @@ def check_intensities(X, name: str = "X", *, ndim: int = 2, upper=None) -> np.nd
             f"{arr.max()!r}; scale the data first"
         )
     return arr
+
+
+def check_shape(value, name: str, ndims: tuple[int, ...], *, pad_to=None):
+    """Return ``value`` as a tuple of positive ints with a length in ``ndims``.
+
+    An int ``n`` stands for ``(n,)`` and is accepted only if 1 is in ``ndims``.
+    With ``pad_to``, the tuple is padded with 1s to that length (e.g. an image
+    shape ``(h, w)`` becomes ``(h, w, 1)``). Raises ValueError naming ``name``.
+    """
+    allowed = "-/".join(str(n) for n in ndims)
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        shape = (value,)
+    elif isinstance(value, Sequence | np.ndarray) and not isinstance(value, str):
+        shape = tuple(value)
+    else:
+        shape = None
+    if (
+        shape is None
+        or len(shape) not in ndims
+        or not all(
+            isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in shape
+        )
+        or min(shape) < 1
+    ):
+        raise ValueError(
+            f"{name} must be a {allowed}-tuple of positive ints, got {value!r}"
+        )
+    shape = tuple(int(n) for n in shape)
+    if pad_to is not None:
+        shape = shape + (1,) * (pad_to - len(shape))
+    return shape

@@ -36,13 +36,12 @@ chooses between the two).
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 
-from ._validation import check_pair, check_rng, check_scalar
+from ._validation import check_pair, check_rng, check_scalar, check_shape
 
 __all__ = [
     "Connectivity",
@@ -74,34 +73,8 @@ SPARSE_MIN_SIZE = 50_000
 
 
 def _check_input_shape(input_shape, ndims: tuple[int, ...]) -> tuple[int, ...]:
-    """Turn ``input_shape`` into a tuple of positive ints with a length in ``ndims``.
-
-    An int ``n`` stands for ``(n,)`` and is accepted only if 1 is in ``ndims``.
-    """
-    allowed = "-/".join(str(n) for n in ndims)
-    if isinstance(input_shape, numbers.Integral) and not isinstance(input_shape, bool):
-        shape = (input_shape,)
-    elif isinstance(input_shape, Sequence | np.ndarray) and not isinstance(
-        input_shape, str
-    ):
-        shape = tuple(input_shape)
-    else:
-        raise ValueError(
-            f"input_shape must be an int or a {allowed}-tuple of positive ints, "
-            f"got {input_shape!r}"
-        )
-    if (
-        len(shape) not in ndims
-        or not all(
-            isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in shape
-        )
-        or min(shape) < 1
-    ):
-        raise ValueError(
-            f"input_shape must be a {allowed}-tuple of positive ints, "
-            f"got {input_shape!r}"
-        )
-    return tuple(int(n) for n in shape)
+    """``input_shape`` as a tuple of positive ints with a length in ``ndims``."""
+    return check_shape(input_shape, "input_shape", ndims)
 
 
 def _check_x(x, n_inputs: int, input_shape) -> np.ndarray:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import numbers
-from collections.abc import Sequence
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -18,7 +17,13 @@ from sklearn.base import (
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._validation import check_choice, check_pair, check_rng, check_scalar
+from ._validation import (
+    check_choice,
+    check_pair,
+    check_rng,
+    check_scalar,
+    check_shape,
+)
 from .competition import make_competition
 from .connectivity import make_connectivity
 from .encoding import make_encoder
@@ -326,20 +331,7 @@ class SpikingFeatureLearner(
             if side * side == n_features:
                 return (side, side, 1)
             return (1, n_features, 1)
-        shape = self.image_shape
-        if (
-            not isinstance(shape, Sequence)
-            or len(shape) not in (2, 3)
-            or not all(
-                isinstance(s, numbers.Integral) and not isinstance(s, bool) and s > 0
-                for s in shape
-            )
-        ):
-            raise ValueError(
-                "image_shape must be None or a tuple (height, width[, channels]) of "
-                f"positive ints, got {shape!r}"
-            )
-        shape = tuple(int(s) for s in shape) + (1,) * (3 - len(shape))
+        shape = check_shape(self.image_shape, "image_shape", (2, 3), pad_to=3)
         if int(np.prod(shape)) != n_features:
             raise ValueError(
                 f"image_shape {self.image_shape!r} holds {int(np.prod(shape))} values "

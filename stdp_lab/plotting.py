@@ -15,7 +15,7 @@ import numbers
 
 import numpy as np
 
-from ._validation import check_scalar
+from ._validation import check_scalar, check_shape
 
 __all__ = [
     "plot_membrane_trace",
@@ -258,19 +258,7 @@ def plot_stdp_window(delays, dw, ax=None, *, label=None, marker="o"):
 # ---------------------------------------------------------------------------
 def _check_patch_shape(patch_shape, patch_size: int) -> tuple[int, int, int]:
     """``(kh, kw)`` or ``(kh, kw, c)`` as a 3-tuple holding ``patch_size`` values."""
-    if (
-        not isinstance(patch_shape, tuple | list)
-        or len(patch_shape) not in (2, 3)
-        or not all(
-            isinstance(n, numbers.Integral) and not isinstance(n, bool) and n > 0
-            for n in patch_shape
-        )
-    ):
-        raise ValueError(
-            "patch_shape must be (kh, kw) or (kh, kw, c) of positive ints, got "
-            f"{patch_shape!r}"
-        )
-    shape = tuple(int(n) for n in patch_shape) + (1,) * (3 - len(patch_shape))
+    shape = check_shape(patch_shape, "patch_shape", (2, 3), pad_to=3)
     if shape[0] * shape[1] * shape[2] != patch_size:
         raise ValueError(
             f"patch_shape {tuple(patch_shape)!r} holds {int(np.prod(shape))} values "
