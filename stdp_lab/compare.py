@@ -884,7 +884,8 @@ default=("random", "kmeans", "pixels")
     >>> table = compare_rules(["stdp", "oja"], X[:100], y[:100], X[100:150],
     ...                       y[100:150], seeds=[0], baselines=["random"],
     ...                       n_filters=4, n_timesteps=10)
-    >>> list(table["label"]), list(table["kind"])
+    >>> rows = table.to_dict("records") if hasattr(table, "to_dict") else table
+    >>> [r["label"] for r in rows], [r["kind"] for r in rows]
     (['stdp', 'oja', 'random'], ['rule', 'rule', 'baseline'])
     """
     entries = _entries(rules)
