@@ -470,9 +470,11 @@ def _add_demo(subparsers) -> None:
         "demo",
         help="learn STDP features on MNIST and read them out (the main demo)",
         description=(
-            "Learn spiking features without labels on MNIST with a locally "
-            "connected layer and STDP (Diehl & Cook 2015; Saunders et al. 2019), "
-            "then read the spike counts out with LogisticRegression and with the "
+            "Learn spiking features without labels on MNIST (a convolutional "
+            "layer of 16 shared 5x5 filters with Diehl & Cook's STDP rule, "
+            "stdp_lab.presets.mnist_conv, learning from the first "
+            f"{DEMO_N_FIT} training images), then read the pooled spike counts "
+            "of all training images out with LogisticRegression and with the "
             "vote classifier, scored on held-out MNIST test images. Writes "
             "receptive_fields.png, confusion_matrix.png, raster.png and "
             "report.json into the output folder."
@@ -482,7 +484,10 @@ def _add_demo(subparsers) -> None:
         "--n-train",
         type=_positive_int,
         default=None,
-        help=f"training images (default: {DEMO_N_TRAIN})",
+        help=(
+            f"training images for the readouts (default: {DEMO_N_TRAIN}); the "
+            f"learner learns from the first {DEMO_N_FIT} of them"
+        ),
     )
     parser.add_argument(
         "--n-test",
@@ -491,7 +496,9 @@ def _add_demo(subparsers) -> None:
         help=f"test images (default: {DEMO_N_TEST})",
     )
     parser.add_argument(
-        "--full", action="store_true", help="train on all 60000 training images"
+        "--full",
+        action="store_true",
+        help="learn from and read out all 60000 training images",
     )
     parser.add_argument(
         "--seed", type=_nonnegative_int, default=0, help="learner seed (default: 0)"
