@@ -30,7 +30,6 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from stdp_lab import (  # noqa: E402
-    AdaptiveLIF,
     Competition,
     PairSTDP,
     SpikeCountClassifier,
@@ -38,6 +37,7 @@ from stdp_lab import (  # noqa: E402
 )
 from stdp_lab.datasets import load_mnist  # noqa: E402
 from stdp_lab.plotting import plot_receptive_fields  # noqa: E402
+from stdp_lab.presets import diehl_cook_neuron  # noqa: E402
 
 #: Saunders et al. (2019): 95.07% vote accuracy with 1000 filters per location
 #: (9,000 neurons) after one pass.
@@ -50,23 +50,13 @@ def crop(X: np.ndarray) -> np.ndarray:
 
 
 def lc_snn(n_filters: int, **params) -> SpikingFeatureLearner:
-    neuron = AdaptiveLIF(
-        tau_mem=100.0,
-        v_rest=-65.0,
-        v_reset=-60.0,
-        v_thresh=-52.0,
-        t_ref=5.0,
-        resistance=100.0,
-        theta_plus=0.05,
-        tau_theta=1e7,
-    )
     config = dict(
         image_shape=(20, 20),
         connectivity="local",
         kernel_size=12,
         stride=4,
         n_filters=n_filters,
-        neuron=neuron,
+        neuron=diehl_cook_neuron(),
         rule=PairSTDP(a_plus=1e-2, a_minus=1e-4, pairing="nearest"),
         encoder="poisson",  # 128 Hz for a 255 pixel
         n_timesteps=250,

@@ -8,7 +8,32 @@ from .estimators import SpikingFeatureLearner
 from .neurons import AdaptiveLIF
 from .plasticity import DiehlCookSTDP, PairSTDP
 
-__all__ = ["diehl_cook_2015", "mnist_conv"]
+__all__ = ["diehl_cook_2015", "diehl_cook_neuron", "mnist_conv"]
+
+
+def diehl_cook_neuron() -> AdaptiveLIF:
+    """The excitatory neuron of Diehl & Cook (2015) (also used by Saunders et al.
+    2019): rest -65 mV, reset -60 mV, threshold -52 mV plus the learned theta,
+    tau_mem 100 ms, refractory 5 ms, theta_plus 0.05 mV, tau_theta 1e7 ms, and an
+    input resistance of tau_mem / dt = 100, so that an input spike of weight
+    ``w`` raises the membrane by about ``w`` mV, as the paper's synapses do.
+
+    Examples
+    --------
+    >>> from stdp_lab.presets import diehl_cook_neuron
+    >>> diehl_cook_neuron().v_thresh
+    -52.0
+    """
+    return AdaptiveLIF(
+        tau_mem=100.0,
+        v_rest=-65.0,
+        v_reset=-60.0,
+        v_thresh=-52.0,
+        t_ref=5.0,
+        resistance=100.0,
+        theta_plus=0.05,
+        tau_theta=1e7,
+    )
 
 
 def diehl_cook_2015(n_neurons: int = 400, **params) -> SpikingFeatureLearner:
@@ -16,9 +41,8 @@ def diehl_cook_2015(n_neurons: int = 400, **params) -> SpikingFeatureLearner:
 
     784 Poisson inputs (a 255 pixel fires at 128 Hz, as in BindsNET's
     reproduction; the paper used 63.75 Hz), one dense layer of ``n_neurons``
-    adaptive-threshold LIF neurons (rest -65 mV, reset -60 mV, threshold -52 mV
-    plus theta, tau_mem 100 ms, refractory 5 ms, theta_plus 0.05 mV, tau_theta
-    1e7 ms), at most one spike per step (BindsNET's ``one_spike``) and lateral
+    adaptive-threshold LIF neurons (:func:`diehl_cook_neuron`), at most one
+    spike per step (BindsNET's ``one_spike``) and lateral
     inhibition standing for the inhibitory population (each spike lowers the
     other neurons by about 120 mV, the strength of BindsNET's ``eth_mnist``
     example: in effect winner-take-all for the rest of the presentation), 250
@@ -28,9 +52,6 @@ def diehl_cook_2015(n_neurons: int = 400, **params) -> SpikingFeatureLearner:
     neuron's incoming weights normalised to sum to 78.4 after each batch. The
     weights change once per batch (at every step in the paper; see
     :mod:`stdp_lab.network`).
-
-    The input resistance is tau_mem / dt = 100, so an input spike of weight ``w``
-    raises the membrane by about ``w`` mV, as the paper's synapses do.
 
     Parameters
     ----------
@@ -58,21 +79,11 @@ def diehl_cook_2015(n_neurons: int = 400, **params) -> SpikingFeatureLearner:
     >>> diehl_cook_2015(100).n_filters
     100
     """
-    neuron = AdaptiveLIF(
-        tau_mem=100.0,
-        v_rest=-65.0,
-        v_reset=-60.0,
-        v_thresh=-52.0,
-        t_ref=5.0,
-        resistance=100.0,
-        theta_plus=0.05,
-        tau_theta=1e7,
-    )
     config = dict(
         image_shape=(28, 28),
         connectivity="dense",
         n_filters=n_neurons,
-        neuron=neuron,
+        neuron=diehl_cook_neuron(),
         rule=PairSTDP(
             a_plus=1e-2, a_minus=1e-4, tau_pre=20.0, tau_post=20.0, pairing="nearest"
         ),
