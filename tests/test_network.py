@@ -419,3 +419,30 @@ def test_precomputed_currents_respect_weight_updates(update_every, conn_index):
     assert fast.counts[0].sum() > 0
     np.testing.assert_array_equal(fast.counts[0], slow.counts[0])
     np.testing.assert_allclose(fast.params[0].weights, slow.params[0].weights)
+
+
+def test_update_every_changes_the_weights_the_next_steps_see():
+    """With update_every=k the first k steps see the initial weights (spikes equal
+    to a run without updates), later steps see the updated ones (spikes differ),
+    and k=1 and an update at the end give different learned weights."""
+    conn = connectivities()[0]
+    layer = Layer(conn, neuron=LIF(tau_mem=5.0, v_thresh=0.1), rule=PairSTDP(0.5, 0.5))
+    params = [layer.initial_params(np.random.default_rng(3))]
+    X = random_X(4, seed=9)
+    k = 10
+    once = simulate(
+        [layer], params, poisson_steps(X, 40), learn=True, record=("spikes",)
+    )
+    every = simulate(
+        [layer],
+        params,
+        poisson_steps(X, 40),
+        learn=True,
+        update_every=k,
+        record=("spikes",),
+    )
+    early, late = slice(0, k), slice(k, None)
+    s_once, s_every = once.records["spikes"][0], every.records["spikes"][0]
+    np.testing.assert_array_equal(s_once[early], s_every[early])
+    assert not np.array_equal(s_once[late], s_every[late])
+    assert not np.allclose(once.params[0].weights, every.params[0].weights)
