@@ -236,8 +236,7 @@ class _LayerRun:
                 )
             self.state.theta[...] = params.theta  # (B, L, F) <- (L, F)
         self.share_theta = self.adapt and n_samples > 1
-        if self.share_theta:
-            self.theta_plus = np.asarray(self.neuron.theta_plus, dtype)
+        self.counts = np.zeros(shape, np.int32)  # spikes of the presentation
         self.select = self.competition.select if self.competition.k else None
         self.inhibition = np.zeros(shape, dtype) if self.competition.inhibits else None
         neighbours = self.competition.neighbour_matrix(conn.output_grid)
@@ -318,15 +317,14 @@ class _LayerRun:
         spikes, self.state = self.neuron.step(
             self.state, current, self.dt, select=self.select
         )
+        self.counts += spikes
         if self.inhibition is not None:
             self.competition.inhibitory_current(
                 spikes, self.neighbours, out=self.inhibition
             )
         if self.share_theta:
             # Every sample's threshold also rises with the other samples' spikes.
-            others = spikes.sum(axis=0, dtype=self.dtype) - spikes  # (B, L, F)
-            others *= self.theta_plus
-            self.state.theta[...] += others
+            self.neuron.share_adaptation(self.state, spikes, self.dt)
         if self.learn:
             self._learn(pre_spikes, spikes)
         return spikes
@@ -428,14 +426,13 @@ class _PairSums:
             np.zeros((n_locations, patch_size, n_filters), run.dtype)
             for _ in self.terms
         ]
-        self.n_post = np.zeros((n_locations, n_filters), np.int64)
+        self.counted = np.zeros((n_locations, n_filters), np.int64)  # at last finish
         self.events = [[] for _ in self.terms]
         self.n_buffered = [0] * len(self.terms)
 
     def add(self, pre_spikes, post_spikes):
         """Buffer this step's events (traces decayed, spikes not yet added)."""
         run = self.run
-        self.n_post += post_spikes.sum(axis=0)
         for i, (pre_q, post_q) in enumerate(self.terms):
             if post_q == "spikes":
                 b, loc, f = np.nonzero(post_spikes)
@@ -505,9 +502,10 @@ class _PairSums:
         """The sums and postsynaptic spike counts since the last call; resets them."""
         for i in range(len(self.terms)):
             self._flush(i)
-        sums, n_post = self.sums, self.n_post
+        total = self.run.counts.sum(axis=0, dtype=np.int64)  # (L, F)
+        sums, n_post = self.sums, total - self.counted
         self.sums = [np.zeros_like(x) for x in sums]
-        self.n_post = np.zeros_like(n_post)
+        self.counted = total
         return sums, n_post
 
 
@@ -631,9 +629,6 @@ def _simulate(
                 _LayerRun(layer, p, n_samples, dtype, dt, learn)
                 for layer, p in zip(layers, params, strict=False)
             ]
-            counts = [
-                np.zeros((n_samples, *layer.output_shape), np.int32) for layer in layers
-            ]
             if csr is not None:
                 n_outputs = runs[0].expanded.shape[1]
                 row_bytes = max(1, n_samples * n_outputs * dtype.itemsize)
@@ -653,7 +648,6 @@ def _simulate(
         for i, run in enumerate(runs):
             spikes = run.step(x, current)
             current = None
-            counts[i] += spikes
             for name in record:
                 value = spikes if name == "spikes" else run.state.v
                 records[name][i].append(value.copy())
@@ -668,6 +662,7 @@ def _simulate(
     records = {
         name: [np.stack(r) for r in per_layer] for name, per_layer in records.items()
     }
+    counts = [run.counts for run in runs]
     return SimulationResult(counts, [run.params(n_steps * dt) for run in runs], records)
 
 

@@ -315,5 +315,19 @@ class AdaptiveLIF(LIF):
         super()._reset(state, spikes, prepared)
         np.add(state.theta, prepared["theta_plus"], out=state.theta, where=spikes)
 
+    def share_adaptation(self, state, spikes, dt: float) -> None:
+        """Raise every sample's threshold by the other samples' spikes, in place.
+
+        Used while a batch learns: the learned thresholds are shared by the
+        batch, as its weights are (see :mod:`stdp_lab.network`), so a spike of
+        neuron ``j`` in any sample adds ``theta_plus`` to ``theta_j`` of all
+        samples; its own sample already got it in :meth:`step`.
+        """
+        prepared = self._prepared(dt, state.theta.dtype, state.theta.shape[1:])
+        dtype = state.theta.dtype
+        others = spikes.sum(axis=0, dtype=dtype) - spikes  # (B, *layer_shape)
+        others *= prepared["theta_plus"]
+        state.theta[...] += others
+
 
 #: Parameters (a, b, c, d) of Izhikevich (2003), Fig. 2, by cortical cell class.
