@@ -61,6 +61,22 @@ def test_learning_changes_the_weights_and_features_respond(digits):
     assert np.all(F >= 0) and np.all(F == np.round(F))
 
 
+def test_simulation_runs_in_float32_and_counts_keep_the_input_dtype(digits):
+    X = digits[0][:32]
+    model = small().fit(X)  # float64 input
+    assert model.weights_.dtype == np.float32
+    assert model.thresholds_.dtype == np.float32
+    assert model.transform(X).dtype == np.float64
+    assert model.transform(X.astype(np.float32)).dtype == np.float32
+    # Digits are whole numbers: the scaled intensities are the same in both
+    # dtypes, so the same model and spike counts come out.
+    model32 = small().fit(X.astype(np.float32))
+    np.testing.assert_array_equal(model32.weights_, model.weights_)
+    np.testing.assert_array_equal(
+        model32.transform(X.astype(np.float32)), model.transform(X)
+    )
+
+
 def test_features_independent_of_batch_and_order(digits):
     X = digits[0][:40]
     model = small().fit(X)
