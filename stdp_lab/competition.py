@@ -110,17 +110,27 @@ class Competition(BaseEstimator):
         n_filters = candidates.shape[-1]
         if k is None or k >= n_filters:
             return candidates
-        # Cheap exit: most steps have no group with more than k candidates.
-        n_per_group = candidates.sum(axis=-1)  # (B, L)
-        if n_per_group.max(initial=0) <= k:
+        # Cheap exit: candidates are few, and most steps have no group with
+        # more than k of them (the flat indices come sorted, so by group).
+        flat = np.flatnonzero(candidates)
+        if flat.size <= k:
             return candidates
-        score = np.where(candidates, margin, -np.inf)  # (B, L, F)
+        group = flat // n_filters
+        starts = np.flatnonzero(np.diff(group, prepend=-1))  # first of each group
+        sizes = np.diff(starts, append=len(group))  # candidates per group
+        if sizes.max() <= k:
+            return candidates
         if k == 1:
-            winner = np.argmax(score, axis=-1).reshape(-1)  # (B * L,)
-            groups = np.flatnonzero(n_per_group.reshape(-1))  # groups with a spike
+            # The first largest margin of each group: ties go to the lower
+            # filter index (flat order within a group).
+            score = margin.reshape(-1)[flat]
+            best = np.repeat(np.maximum.reduceat(score, starts), sizes)
+            tops = np.flatnonzero(score == best)
+            firsts = tops[np.diff(group[tops], prepend=-1) != 0]
             keep = np.zeros(candidates.size, dtype=bool)
-            keep[groups * n_filters + winner[groups]] = True
+            keep[flat[firsts]] = True
             return keep.reshape(candidates.shape)
+        score = np.where(candidates, margin, -np.inf)  # (B, L, F)
         # Stable descending order: equal margins go to the lower filter index.
         order = np.argsort(-score, axis=-1, kind="stable")[..., :k]  # (B, L, k)
         keep = np.zeros_like(candidates)
@@ -151,20 +161,28 @@ class Competition(BaseEstimator):
         spikes : ndarray of bool, shape (n_samples, n_locations, n_filters)
         neighbours : ndarray of shape (n_locations, n_locations) or None
             From :meth:`neighbour_matrix`, cast once to the dtype of ``out``.
-        out : ndarray of shape (n_samples, n_locations, n_filters)
+        out : C-contiguous ndarray of shape (n_samples, n_locations, n_filters)
             Written with the (non-negative) current to subtract.
 
         Returns
         -------
         out : ndarray
         """
-        per_location = spikes.sum(axis=-1, keepdims=True, dtype=out.dtype)  # (B, L, 1)
+        n_filters = spikes.shape[-1]
+        out[...] = 0
+        flat = np.flatnonzero(spikes)  # few: work on the groups that spiked
+        if not flat.size:
+            return out
+        groups, count = np.unique(flat // n_filters, return_counts=True)
         # Each neuron is inhibited by the other spikes of its location.
-        np.subtract(per_location, spikes, out=out)  # (B, L, F)
-        out *= self.inhibition
+        rows = out.reshape(-1, n_filters)  # (B * L, F), a view
+        rows[groups] = (self.inhibition * count)[:, None]
+        out.reshape(-1)[flat] -= self.inhibition
         if neighbours is not None:
-            from_near = np.matmul(neighbours, per_location)  # (B, L, 1)
-            out += self.inhibition_between * from_near
+            per_location = np.zeros(spikes.shape[:2], dtype=out.dtype)  # (B, L)
+            per_location.reshape(-1)[groups] = count
+            from_near = per_location @ neighbours.T  # (B, L)
+            out += self.inhibition_between * from_near[..., None]
         return out
 
 

@@ -99,6 +99,13 @@ class SpikeSteps:
         self.t = t + 1
         return self._buffer
 
+    def step_indices(self, t: int) -> np.ndarray:
+        """Flat indices ``b * n_features + i`` of the spikes of step ``t``.
+
+        A view, without repeats, in no particular order.
+        """
+        return self._flat[self._bounds[t] : self._bounds[t + 1]]
+
     @property
     def n_spikes(self) -> int:
         """Number of spikes of the whole presentation."""
@@ -236,7 +243,8 @@ class Encoder(BaseEstimator):
         """Return ``(times, flat)``: the step and the flat index of each spike.
 
         ``flat`` indexes the C-ordered ``(n_samples, n_features)`` array, and
-        ``times`` is an int array in ``[0, n_timesteps - 1]``.
+        ``times`` is an int array in ``[0, n_timesteps - 1]``. An input spikes at
+        most once per step: no ``(time, flat)`` pair may repeat.
         """
         raise NotImplementedError
 

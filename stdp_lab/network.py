@@ -45,6 +45,7 @@ relax between samples.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
@@ -245,19 +246,25 @@ class _LayerRun:
             self.dw = np.zeros(np.shape(self.weights), dtype)  # (1|L, K, F)
             self.pre_specs = self.rule.pre_traces()
             self.post_specs = self.rule.post_traces()
-            # Pre traces live in the input layout (B, N) and are gathered into
-            # patches when the rule reads them; post traces are (B, L, F).
-            self.pre_traces = [
-                np.zeros((n_samples, conn.n_inputs), dtype) for _ in self.pre_specs
-            ]
-            self.post_traces = [np.zeros(shape, dtype) for _ in self.post_specs]
-            self.pre_decay = [dtype.type(np.exp(-dt / s.tau)) for s in self.pre_specs]
-            self.post_decay = [dtype.type(np.exp(-dt / s.tau)) for s in self.post_specs]
             self.rule_state = self.rule.initial_state(
                 (conn.n_locations, conn.n_filters), dtype
             )
             terms = self.rule.pair_terms() if self.rule_state is None else None
             self.pair_sums = None if terms is None else _PairSums(self, terms)
+            # Rules called at every step read stepped traces: pre traces in the
+            # input layout (B, N), gathered into patches when the rule reads
+            # them; post traces (B, L, F). The pair sums need none.
+            stepped = self.pair_sums is None
+            self.pre_traces = (
+                [np.zeros((n_samples, conn.n_inputs), dtype) for _ in self.pre_specs]
+                if stepped
+                else []
+            )
+            self.post_traces = (
+                [np.zeros(shape, dtype) for _ in self.post_specs] if stepped else []
+            )
+            self.pre_decay = [dtype.type(np.exp(-dt / s.tau)) for s in self.pre_specs]
+            self.post_decay = [dtype.type(np.exp(-dt / s.tau)) for s in self.post_specs]
 
     def spread(self, inputs: np.ndarray):
         """The (location, patch entry) pairs that each of ``inputs`` feeds.
@@ -307,8 +314,9 @@ class _LayerRun:
         """``x`` of shape (B, N) as patches (B, L, K) (a view for dense layers)."""
         return x[:, None, :] if self.identity else x[:, self.index]
 
-    def step(self, pre_spikes: np.ndarray, current=None) -> np.ndarray:
-        """One step; ``current`` (B, L * F) is computed here unless given."""
+    def step(self, pre_spikes: np.ndarray, current=None, pre_flat=None) -> np.ndarray:
+        """One step; ``current`` (B, L * F) is computed here unless given, and
+        ``pre_flat`` (the flat indices of ``pre_spikes``) found when needed."""
         if current is None:
             current = expanded_currents(self.expanded, pre_spikes)  # (B, L * F)
         current = current.reshape(self.shape)  # (B, L, F)
@@ -326,20 +334,18 @@ class _LayerRun:
             # Every sample's threshold also rises with the other samples' spikes.
             self.neuron.share_adaptation(self.state, spikes, self.dt)
         if self.learn:
-            self._learn(pre_spikes, spikes)
+            self._learn(pre_spikes, pre_flat, spikes)
         return spikes
 
-    def _learn(self, pre_spikes, post_spikes):
+    def _learn(self, pre_spikes, pre_flat, post_spikes):
+        if self.pair_sums is not None:  # no traces to step
+            self.pair_sums.add(pre_spikes, pre_flat, post_spikes)
+            return
         dtype = self.dtype
         for trace, decay in zip(self.pre_traces, self.pre_decay, strict=False):
             trace *= decay
         for trace, decay in zip(self.post_traces, self.post_decay, strict=False):
             trace *= decay
-        if self.pair_sums is not None:
-            self.pair_sums.add(pre_spikes, post_spikes)
-            _add_spikes(self.pre_traces, self.pre_specs, pre_spikes)
-            _add_spikes(self.post_traces, self.post_specs, post_spikes)
-            return
         pre = Activity(
             self.patches(pre_spikes),
             tuple(self.patches(trace) for trace in self.pre_traces),  # (B, L, K)
@@ -398,21 +404,44 @@ class _LayerRun:
 #: Floats the pair sums buffer before folding them in with one sparse product.
 PAIR_BUFFER_FLOATS = 2**22
 
+#: The pair sums weigh a spike at step t by exp(+-t dt / tau) from a time origin
+#: that moves forward at least every this many trace time constants, so float64
+#: keeps a relative error below about 1e-16 * exp(PAIR_REBASE_TAUS).
+PAIR_REBASE_TAUS = 16.0
+
 
 class _PairSums:
     """Sums over steps and samples of the outer products of a rule's
     :meth:`~stdp_lab.plasticity.Rule.pair_terms` (private).
 
-    One side of each product is spikes, so the sums are kept as events: for a
-    term paired with postsynaptic spikes, the presynaptic quantity's patch at
-    each post spike; for a term paired with presynaptic spikes, the spiking
-    inputs and a copy of the postsynaptic quantity at each step. Buffered events
-    are folded into the sums with one sparse-dense product, so the cost grows
-    with the number of spikes and no (L, K, F) array is touched per step.
+    One side of each product is spikes, so a trace is only ever needed at the
+    other side's spikes, and no trace is stepped. With the per-step decay
+    ``d = exp(-dt / tau)`` and steps ``t`` counted from an origin that moves
+    forward at weight updates and every ``PAIR_REBASE_TAUS`` time constants:
+
+    * **a presynaptic trace at a postsynaptic spike** at step ``s`` is
+      ``d**s * H``, where ``H`` accumulates ``d**-u`` for the presynaptic spikes
+      at steps ``u < s`` (``"add"``), or holds that of the last one
+      (``"reset"``);
+    * **a postsynaptic trace at the presynaptic spikes**, summed over steps, is
+      counted per postsynaptic spike. With ``E(t)`` the running sum of ``d**u``
+      over the presynaptic spikes at steps ``u <= t``, the presynaptic spikes
+      after a postsynaptic spike at step ``s`` add ``d**-s * (E(end) - E(s))``
+      (``"add"``); with nearest pairing the trace is reset by the neuron's next
+      spike at ``s'``, so ``d**-s * (E(s') - E(s))``. Each postsynaptic spike
+      thus gives a patch of ``E`` times a coefficient, and every neuron one
+      ``E(end)`` patch times the coefficient it carries (its trace at the
+      origin plus its spikes' ``d**-s``, or its last spike's).
+
+    A step costs a scatter of its input spikes and a gather of K values per
+    postsynaptic spike; the patches are folded into the sums with one sparse
+    product per buffer. The result equals stepping the traces and summing the
+    rule's ``delta`` at every step (see the tests), to float64 rounding.
     """
 
     def __init__(self, run, terms):
         n_samples, n_locations, n_filters = run.shape
+        n_inputs = run.conn.n_inputs
         self.run = run
         self.terms = tuple(terms)
         for pre_q, post_q in self.terms:
@@ -422,41 +451,90 @@ class _PairSums:
                     f"{(pre_q, post_q)!r}"
                 )
         patch_size = run.index.shape[1]
-        self.sums = [
-            np.zeros((n_locations, patch_size, n_filters), run.dtype)
-            for _ in self.terms
-        ]
+        self.sums = [np.zeros((n_locations, patch_size, n_filters)) for _ in self.terms]
         self.counted = np.zeros((n_locations, n_filters), np.int64)  # at last finish
         self.events = [[] for _ in self.terms]
         self.n_buffered = [0] * len(self.terms)
+        # H per presynaptic trace read at post spikes; E and the coefficient
+        # each neuron carries per postsynaptic trace read at pre spikes.
+        self.pre = {
+            q: (run.pre_specs[q], np.zeros((n_samples, n_inputs)))
+            for q, p in self.terms
+            if p == "spikes" and q != "spikes"
+        }
+        self.post = {
+            p: (
+                run.post_specs[p],
+                np.zeros((n_samples, n_inputs)),
+                np.zeros(run.shape),
+            )
+            for q, p in self.terms
+            if q == "spikes" and p != "spikes"
+        }
+        taus = [spec.tau for spec, *_ in (*self.pre.values(), *self.post.values())]
+        self.rebase_every = (
+            max(1, int(PAIR_REBASE_TAUS * min(taus) / run.dt)) if taus else np.inf
+        )
+        self.t = 0  # steps since the origin
 
-    def add(self, pre_spikes, post_spikes):
-        """Buffer this step's events (traces decayed, spikes not yet added)."""
-        run = self.run
-        for i, (pre_q, post_q) in enumerate(self.terms):
-            if post_q == "spikes":
-                b, loc, f = np.nonzero(post_spikes)
-                if not b.size:
+    def add(self, pre_spikes, pre_flat, post_spikes):
+        """Take in one step: ``pre_flat`` holds the flat indices (b * N + i) of
+        ``pre_spikes``, or None to find them."""
+        run, t, dt = self.run, self.t, self.run.dt
+        n_samples, n_locations, n_filters = run.shape
+        if pre_flat is None:
+            pre_flat = np.flatnonzero(pre_spikes)
+        post_flat = np.flatnonzero(post_spikes)  # (n,): (b * L + l) * F + f
+        if post_flat.size:
+            cell, f = np.divmod(post_flat, n_filters)
+            b, loc = np.divmod(cell, n_locations)
+            keys = loc * n_filters + f  # (n,)
+            patches = (b * run.conn.n_inputs)[:, None] + run.index[loc]  # (n, K)
+            for i, (pre_q, post_q) in enumerate(self.terms):
+                if post_q != "spikes":
                     continue
-                source = pre_spikes if pre_q == "spikes" else run.pre_traces[pre_q]
-                rows = source[b[:, None], run.index[loc]]  # (n, K)
-                keys = loc * run.shape[2] + f  # (n,)
-                self._push(i, (rows.astype(run.dtype, copy=False), keys), rows.size)
+                if pre_q == "spikes":
+                    rows = pre_spikes.reshape(-1)[patches].astype(np.float64)
+                else:  # the trace before this step's spikes
+                    spec, H = self.pre[pre_q]
+                    rows = H.reshape(-1)[patches]
+                    rows *= math.exp(-t * dt / spec.tau)
+                self._push(i, rows, keys)
+        for spec, H in self.pre.values():
+            weight = math.exp(t * dt / spec.tau)
+            if spec.mode == "add":
+                H.reshape(-1)[pre_flat] += weight
             else:
-                flat = np.flatnonzero(pre_spikes)  # (n,): b * N + input
-                if not flat.size:
-                    continue
-                post = post_spikes if post_q == "spikes" else run.post_traces[post_q]
-                post = post.astype(run.dtype)  # a copy: the trace changes
-                self._push(i, (flat, post), post.size + flat.size)
+                H.reshape(-1)[pre_flat] = weight
+        for q, (spec, E, carried) in self.post.items():
+            E.reshape(-1)[pre_flat] += math.exp(-t * dt / spec.tau)
+            if not post_flat.size:
+                continue
+            weight = math.exp(t * dt / spec.tau)
+            before = carried.reshape(-1)[post_flat]  # (n,)
+            if spec.mode == "add":
+                coef = np.full(len(post_flat), -weight)
+                carried.reshape(-1)[post_flat] = before + weight
+            else:
+                coef = before - weight
+                carried.reshape(-1)[post_flat] = weight
+            rows = E.reshape(-1)[patches]  # E(s), this step's spikes included
+            rows *= coef[:, None]
+            for i, (pre_q, post_q) in enumerate(self.terms):
+                if pre_q == "spikes" and post_q == q:
+                    self._push(i, rows, keys)
+        self.t = t + 1
+        if self.t >= self.rebase_every:
+            self._close()
 
-    def _push(self, i, event, size):
-        self.events[i].append(event)
-        self.n_buffered[i] += size
+    def _push(self, i, rows, keys):
+        self.events[i].append((rows, keys))
+        self.n_buffered[i] += rows.size
         if self.n_buffered[i] >= PAIR_BUFFER_FLOATS:
             self._flush(i)
 
     def _flush(self, i):
+        """Fold the buffered patches of term ``i`` into its sum."""
         import scipy.sparse as sp
 
         events = self.events[i]
@@ -464,47 +542,46 @@ class _PairSums:
             return
         n_samples, n_locations, n_filters = self.run.shape
         patch_size = self.run.index.shape[1]
-        dtype = self.run.dtype
-        if self.terms[i][1] == "spikes":
-            rows = np.concatenate([e[0] for e in events])  # (n, K)
-            keys = np.concatenate([e[1] for e in events])  # (n,): l * F + f
-            n = len(keys)
-            matrix = sp.csr_array(
-                (np.ones(n, dtype), (keys, np.arange(n))),
-                shape=(n_locations * n_filters, n),
-            )
-            total = np.asarray(matrix @ rows)  # (L * F, K)
-            total = total.reshape(n_locations, n_filters, patch_size)
-            self.sums[i] += total.transpose(0, 2, 1)  # (L, K, F)
-        else:
-            n_inputs = self.run.conn.n_inputs
-            post = np.stack([e[1] for e in events])  # (m, B, L, F)
-            post = post.reshape(-1, n_filters)  # (m * B * L, F)
-            flat = np.concatenate([e[0] for e in events])
-            step = np.repeat(np.arange(len(events)), [len(e[0]) for e in events])
-            sample, source = np.divmod(flat, n_inputs)
-            column = step * n_samples + sample  # (n,): row of (m * B) of each event
-            event, lk = self.run.spread(source)  # (n_pairs,), l * K + k
-            loc = lk // patch_size
-            matrix = sp.csr_array(
-                (
-                    np.ones(len(lk), dtype),
-                    (lk, column[event] * n_locations + loc),
-                ),
-                shape=(n_locations * patch_size, post.shape[0]),
-            )
-            total = np.asarray(matrix @ post)  # (L * K, F)
-            self.sums[i] += total.reshape(n_locations, patch_size, n_filters)
+        rows = np.concatenate([e[0] for e in events])  # (n, K)
+        keys = np.concatenate([e[1] for e in events])  # (n,): l * F + f
+        n = len(keys)
+        matrix = sp.csr_array(
+            (np.ones(n), (keys, np.arange(n))), shape=(n_locations * n_filters, n)
+        )
+        total = np.asarray(matrix @ rows)  # (L * F, K)
+        total = total.reshape(n_locations, n_filters, patch_size)
+        self.sums[i] += total.transpose(0, 2, 1)  # (L, K, F)
         self.events[i] = []
         self.n_buffered[i] = 0
 
+    def _close(self):
+        """Add the traces carried to the presynaptic spikes since the origin,
+        then move the origin to the current step."""
+        run, elapsed = self.run, self.t * self.run.dt
+        for q, (spec, E, carried) in self.post.items():
+            patches = run.patches(E)  # (B, L, K)
+            tail = np.matmul(
+                patches.transpose(1, 2, 0), carried.transpose(1, 0, 2)
+            )  # (L, K, F): sum over samples
+            for i, (pre_q, post_q) in enumerate(self.terms):
+                if pre_q == "spikes" and post_q == q:
+                    self.sums[i] += tail
+            carried *= math.exp(-elapsed / spec.tau)
+            E[...] = 0
+        for spec, H in self.pre.values():
+            H *= math.exp(-elapsed / spec.tau)
+        self.t = 0
+
     def finish(self):
         """The sums and postsynaptic spike counts since the last call; resets them."""
+        self._close()
         for i in range(len(self.terms)):
             self._flush(i)
         total = self.run.counts.sum(axis=0, dtype=np.int64)  # (L, F)
-        sums, n_post = self.sums, total - self.counted
-        self.sums = [np.zeros_like(x) for x in sums]
+        sums = [x.astype(self.run.dtype) for x in self.sums]
+        n_post = total - self.counted
+        for x in self.sums:
+            x[...] = 0
         self.counted = total
         return sums, n_post
 
@@ -645,9 +722,12 @@ def _simulate(
                 chunk = runs[0].chunk_currents(csr(n_steps, stop))  # (steps*B, L*F)
                 chunk = chunk.reshape(stop - n_steps, n_samples, -1)
             current = chunk[offset]  # (B, L * F)
+            pre_flat = spikes_in.step_indices(n_steps)
+        else:
+            pre_flat = None
         for i, run in enumerate(runs):
-            spikes = run.step(x, current)
-            current = None
+            spikes = run.step(x, current, pre_flat)
+            current = pre_flat = None
             for name in record:
                 value = spikes if name == "spikes" else run.state.v
                 records[name][i].append(value.copy())

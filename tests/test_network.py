@@ -151,6 +151,9 @@ def test_inhibition_current_matches_explicit_loops():
                             total += 0.2
                 expected[b, loc, f] = total
     np.testing.assert_allclose(out, expected)
+    # A step without spikes clears the previous step's inhibition.
+    comp.inhibitory_current(np.zeros_like(spikes), near, out=out)
+    np.testing.assert_array_equal(out, 0.0)
 
 
 def test_inhibition_lowers_activity():
@@ -393,6 +396,52 @@ def test_deferred_pair_sums_equal_the_per_step_rule(
     monkeypatch.setattr(type(rule), "pair_terms", lambda self: None)
     per_step = simulate([layer], params, poisson_steps(X, 40), learn=True)
     assert deferred.counts[0].sum() > 0
+    change = per_step.params[0].weights - params[0].weights
+    assert np.abs(change).max() > 1e-4
+    np.testing.assert_allclose(
+        deferred.params[0].weights, per_step.params[0].weights, rtol=1e-9, atol=1e-12
+    )
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        PairSTDP(tau_pre=6.0, tau_post=9.0),
+        PairSTDP(pairing="nearest", tau_pre=7.0, tau_post=5.0),
+        make_rule("diehl_cook"),
+    ],
+    ids=["pair", "pair_nearest", "diehl_cook"],
+)
+@pytest.mark.parametrize("conn_index", range(3))
+@pytest.mark.parametrize("windows", ["update_every", "rebase"])
+def test_pair_sums_carry_traces_across_updates_and_origins(
+    monkeypatch, rule, conn_index, windows
+):
+    """The pair sums count the traces from a time origin that moves at weight
+    updates and every few time constants; the traces of spikes before the move
+    must still pair with the spikes after it, as the per-step rule sees them."""
+    import stdp_lab.network as network
+    from stdp_lab.plasticity import Rule
+
+    conn = connectivities()[conn_index]
+    layer = Layer(
+        conn, neuron=LIF(tau_mem=5.0, v_thresh=0.3), rule=rule, w_min=0, w_max=5
+    )
+    params = [layer.initial_params(np.random.default_rng(6))]
+    X = random_X(4, seed=5)
+    every = 4 if windows == "update_every" else None
+    if windows == "rebase":  # an origin every few steps
+        monkeypatch.setattr(network, "PAIR_REBASE_TAUS", 0.5)
+    deferred = simulate(
+        [layer], params, poisson_steps(X, 45), learn=True, update_every=every
+    )
+    monkeypatch.setattr(Rule, "pair_terms", lambda self: None)
+    monkeypatch.setattr(type(rule), "pair_terms", lambda self: None)
+    per_step = simulate(
+        [layer], params, poisson_steps(X, 45), learn=True, update_every=every
+    )
+    assert deferred.counts[0].sum() > 0
+    np.testing.assert_array_equal(deferred.counts[0], per_step.counts[0])
     change = per_step.params[0].weights - params[0].weights
     assert np.abs(change).max() > 1e-4
     np.testing.assert_allclose(

@@ -304,6 +304,7 @@ def test_step_responses_gallery():
 ARRAY_CASES = [
     (LIF, {"tau_mem": [5.0, 10.0, 20.0], "v_thresh": [1.0, 0.8, 1.2]}, 2.0),
     (IF, {"capacitance": [1.0, 2.0, 4.0], "t_ref": [0.0, 1.0, 3.0]}, 1.0),
+    (LIF, {"v_reset": [0.0, 0.3, -0.5], "t_ref": [1.0, 2.0, 3.5]}, 2.0),
     (AdaptiveLIF, {"theta_plus": [0.0, 0.1, 0.3], "tau_theta": [5.0, 50, 500]}, 2.0),
     (Izhikevich, {k: [IZHIKEVICH_PRESETS[n][k] for n in PAPER_PRESETS][:3]
                   for k in "abcd"}, 20.0),
@@ -341,6 +342,30 @@ def test_float32_is_preserved(neuron, scale):
     v64, _ = run_current(neuron, current[:5], 0.5)
     v32, _ = run_current(neuron, current[:5], 0.5, dtype=np.float32)
     np.testing.assert_allclose(v32, v64, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("theta_plus", [0.1, [[0.1, 0.2, 0.0], [0.3, 0.05, 0.4]]])
+def test_share_adaptation_adds_the_other_samples_spikes(theta_plus):
+    """Each sample's threshold rises by theta_plus for every spike of that
+    neuron in the *other* samples (its own were counted by step); checked
+    against a loop over samples and neurons."""
+    rng = np.random.default_rng(4)
+    neuron = AdaptiveLIF(theta_plus=theta_plus)
+    state = neuron.initial_state((5, 2, 3))
+    state.theta[...] = rng.random((5, 2, 3))
+    before = state.theta.copy()
+    spikes = rng.random((5, 2, 3)) < 0.3
+    neuron.share_adaptation(state, spikes, 1.0)
+    plus = np.broadcast_to(theta_plus, (2, 3))
+    expected = before.copy()
+    for b in range(5):
+        for loc in range(2):
+            for f in range(3):
+                others = sum(spikes[c, loc, f] for c in range(5) if c != b)
+                expected[b, loc, f] += plus[loc, f] * others
+    np.testing.assert_allclose(state.theta, expected, rtol=1e-12)
+    neuron.share_adaptation(state, np.zeros_like(spikes), 1.0)  # no spikes
+    np.testing.assert_allclose(state.theta, expected, rtol=1e-12)
 
 
 def test_step_updates_state_in_place():
@@ -435,13 +460,16 @@ def test_bad_step_and_shape_arguments():
 
 
 def test_set_params_changes_dynamics():
-    neuron = IF()
+    neuron = IF(v_thresh=10.0)
     state = neuron.initial_state((1, 1))
     neuron.step(state, 0.25, 1.0)
     assert state.v[0, 0] == 0.25
     neuron.set_params(capacitance=0.5)
     neuron.step(state, 0.25, 1.0)
     assert state.v[0, 0] == 0.75
+    neuron.capacitance = 0.25  # plain assignment refreshes the constants too
+    neuron.step(state, 0.25, 1.0)
+    assert state.v[0, 0] == 1.75
 
 
 def test_state_types():

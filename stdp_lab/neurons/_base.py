@@ -141,11 +141,11 @@ class NeuronModel(BaseEstimator):
     - ``_reset(state, spikes, prepared)``: reset the neurons that spike, in place.
 
     Validation and the derived constants are computed once and cached for the
-    last ``(parameters, dt, dtype, layer shape)`` seen, so :meth:`step` only
-    checks ``dt`` per call. The cache is keyed on the identity of the parameter
-    values: after changing a parameter array *in place*, call
-    ``set_params`` (or assign the attribute again) to refresh it. The cache is not
-    pickled or cloned; a model holds parameters only.
+    last ``(dt, dtype, layer shape)`` seen and dropped whenever a parameter is
+    set, so :meth:`step` only checks ``dt`` per call. After changing a parameter
+    array *in place*, call ``set_params`` (or assign the attribute again) to
+    refresh it. The cache is not pickled or cloned; a model holds parameters
+    only.
     """
 
     #: name -> keyword arguments of :func:`_check_param`; filled by subclasses.
@@ -189,20 +189,20 @@ class NeuronModel(BaseEstimator):
         self._validate(params)
         return params
 
+    def __setattr__(self, name, value):
+        # Setting a parameter (directly or through set_params) drops the cached
+        # constants, so that the check in _prepared stays cheap: the simulator
+        # calls it at every time step.
+        if name in _param_names(type(self)):
+            self.__dict__.pop("_cache", None)
+        super().__setattr__(name, value)
+
     def _prepared(self, dt: float, dtype: np.dtype, layer_shape) -> dict[str, Any]:
-        values = tuple(getattr(self, n) for n in _param_names(type(self)))
         cache = self.__dict__.get("_cache")
-        if (
-            cache is not None
-            and cache[1] == dt
-            and cache[2] == dtype
-            and cache[3] == layer_shape
-            and all(a is b for a, b in zip(cache[0], values, strict=True))
-        ):
-            return cache[4]
+        if cache is not None and cache[0] == (dt, dtype, layer_shape):
+            return cache[1]
         prepared = self._prepare(self._checked_params(layer_shape), dt, dtype)
-        # The values themselves are kept so that their ids cannot be reused.
-        self._cache = (values, dt, dtype, layer_shape, prepared)
+        self._cache = ((dt, dtype, layer_shape), prepared)
         return prepared
 
     def __getstate__(self):
@@ -293,9 +293,27 @@ def _hold_refractory(state, dt: float, prepared) -> None:
     if not prepared["has_refractory"]:
         return
     refractory = state.refractory
-    np.copyto(state.v, prepared["v_reset"], where=refractory > _REFRACTORY_TOL * dt)
-    np.subtract(refractory, dt, out=refractory)
-    np.maximum(refractory, 0, out=refractory)
+    if not (refractory.flags.c_contiguous and state.v.flags.c_contiguous):
+        np.copyto(state.v, prepared["v_reset"], where=refractory > _REFRACTORY_TOL * dt)
+        np.subtract(refractory, dt, out=refractory)
+        np.maximum(refractory, 0, out=refractory)
+        return
+    # Few neurons are refractory at a time: work on those only.
+    flat = refractory.reshape(-1)  # a view
+    held = np.flatnonzero(flat > 0)  # (faster than on the floats)
+    if not held.size:
+        return
+    left = flat[held]
+    clamped = held[left > _REFRACTORY_TOL * dt]
+    v_reset = prepared["v_reset"]
+    if v_reset.ndim:  # per-neuron values
+        layer_shape = refractory.shape[1:]
+        v_reset = np.broadcast_to(v_reset, layer_shape).reshape(-1)
+        v_reset = v_reset[clamped % v_reset.size]
+    state.v.reshape(-1)[clamped] = v_reset
+    left -= dt
+    np.maximum(left, 0, out=left)
+    flat[held] = left
 
 
 def _reset_refractory(state, spikes, prepared) -> None:

@@ -323,11 +323,21 @@ class AdaptiveLIF(LIF):
         neuron ``j`` in any sample adds ``theta_plus`` to ``theta_j`` of all
         samples; its own sample already got it in :meth:`step`.
         """
-        prepared = self._prepared(dt, state.theta.dtype, state.theta.shape[1:])
-        dtype = state.theta.dtype
-        others = spikes.sum(axis=0, dtype=dtype) - spikes  # (B, *layer_shape)
-        others *= prepared["theta_plus"]
-        state.theta[...] += others
+        theta = state.theta
+        prepared = self._prepared(dt, theta.dtype, theta.shape[1:])
+        n_samples = theta.shape[0]
+        n_neurons = theta[0].size
+        spiked = np.flatnonzero(spikes) % n_neurons  # neuron of each spike
+        if not spiked.size:
+            return
+        total = np.bincount(spiked, minlength=n_neurons)  # (n_neurons,)
+        cols = np.flatnonzero(total)  # neurons that spiked in some sample
+        others = total[cols] - spikes.reshape(n_samples, -1)[:, cols]  # (B, n)
+        plus = prepared["theta_plus"]
+        if plus.ndim:  # per-neuron values
+            plus = np.broadcast_to(plus, theta.shape[1:]).reshape(-1)[cols]
+        rows = theta.reshape(n_samples, -1)  # a view: the state is contiguous
+        rows[:, cols] += others.astype(theta.dtype) * plus
 
 
 #: Parameters (a, b, c, d) of Izhikevich (2003), Fig. 2, by cortical cell class.
