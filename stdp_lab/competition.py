@@ -110,26 +110,25 @@ class Competition(BaseEstimator):
         n_filters = candidates.shape[-1]
         if k is None or k >= n_filters:
             return candidates
-        # Cheap exit: candidates are few, and most steps have no group with
-        # more than k of them (the flat indices come sorted, so by group).
-        flat = np.flatnonzero(candidates)
-        if flat.size <= k:
-            return candidates
-        group = flat // n_filters
-        starts = np.flatnonzero(np.diff(group, prepend=-1))  # first of each group
-        sizes = np.diff(starts, append=len(group))  # candidates per group
-        if sizes.max() <= k:
-            return candidates
         if k == 1:
+            # Candidates are few: find the groups with more than one. Flat
+            # indices come sorted, so grouped.
+            flat = np.flatnonzero(candidates)
+            group = flat // n_filters
+            starts, sizes = _runs(group)
+            if not starts.size or sizes.max() == 1:
+                return candidates  # most steps
             # The first largest margin of each group: ties go to the lower
             # filter index (flat order within a group).
-            score = margin.reshape(-1)[flat]
+            score = margin.flat[flat]
             best = np.repeat(np.maximum.reduceat(score, starts), sizes)
             tops = np.flatnonzero(score == best)
-            firsts = tops[np.diff(group[tops], prepend=-1) != 0]
+            firsts = tops[_runs(group[tops])[0]]
             keep = np.zeros(candidates.size, dtype=bool)
             keep[flat[firsts]] = True
             return keep.reshape(candidates.shape)
+        if candidates.sum(axis=-1).max(initial=0) <= k:
+            return candidates
         score = np.where(candidates, margin, -np.inf)  # (B, L, F)
         # Stable descending order: equal margins go to the lower filter index.
         order = np.argsort(-score, axis=-1, kind="stable")[..., :k]  # (B, L, k)
@@ -152,7 +151,11 @@ class Competition(BaseEstimator):
         return near.astype(np.float64)
 
     def inhibitory_current(
-        self, spikes: np.ndarray, neighbours: np.ndarray | None, out: np.ndarray
+        self,
+        spikes: np.ndarray,
+        neighbours: np.ndarray | None,
+        out: np.ndarray,
+        spiked: np.ndarray | None = None,
     ) -> np.ndarray:
         """Inhibitory current for the next step from this step's spikes.
 
@@ -163,17 +166,24 @@ class Competition(BaseEstimator):
             From :meth:`neighbour_matrix`, cast once to the dtype of ``out``.
         out : C-contiguous ndarray of shape (n_samples, n_locations, n_filters)
             Written with the (non-negative) current to subtract.
+        spiked : ndarray of int, optional
+            ``np.flatnonzero(spikes)``, when the caller has it already.
 
         Returns
         -------
         out : ndarray
         """
+        if not out.flags.c_contiguous:
+            raise ValueError("out must be a C-contiguous array")
         n_filters = spikes.shape[-1]
         out[...] = 0
-        flat = np.flatnonzero(spikes)  # few: work on the groups that spiked
+        # Spikes are few: work on the groups that spiked.
+        flat = np.flatnonzero(spikes) if spiked is None else spiked
         if not flat.size:
             return out
-        groups, count = np.unique(flat // n_filters, return_counts=True)
+        group = flat // n_filters  # sorted
+        starts, count = _runs(group)
+        groups = group[starts]
         # Each neuron is inhibited by the other spikes of its location.
         rows = out.reshape(-1, n_filters)  # (B * L, F), a view
         rows[groups] = (self.inhibition * count)[:, None]
@@ -184,6 +194,18 @@ class Competition(BaseEstimator):
             from_near = per_location @ neighbours.T  # (B, L)
             out += self.inhibition_between * from_near[..., None]
         return out
+
+
+def _runs(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and length of each run of equal values in ``ids`` (1-D)."""
+    n = len(ids)
+    first = np.ones(n, dtype=bool)
+    np.not_equal(ids[1:], ids[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    sizes = np.empty_like(starts)
+    sizes[:-1] = starts[1:] - starts[:-1]
+    sizes[-1:] = n - starts[-1:]
+    return starts, sizes
 
 
 #: Named competition schemes accepted where a competition is expected.

@@ -325,21 +325,22 @@ class _LayerRun:
         spikes, self.state = self.neuron.step(
             self.state, current, self.dt, select=self.select
         )
-        self.counts += spikes
+        spiked = np.flatnonzero(spikes)  # few: found once for all below
+        self.counts.reshape(-1)[spiked] += 1
         if self.inhibition is not None:
             self.competition.inhibitory_current(
-                spikes, self.neighbours, out=self.inhibition
+                spikes, self.neighbours, out=self.inhibition, spiked=spiked
             )
         if self.share_theta:
             # Every sample's threshold also rises with the other samples' spikes.
-            self.neuron.share_adaptation(self.state, spikes, self.dt)
+            self.neuron.share_adaptation(self.state, spikes, self.dt, spiked=spiked)
         if self.learn:
-            self._learn(pre_spikes, pre_flat, spikes)
+            self._learn(pre_spikes, pre_flat, spikes, spiked)
         return spikes
 
-    def _learn(self, pre_spikes, pre_flat, post_spikes):
+    def _learn(self, pre_spikes, pre_flat, post_spikes, post_flat):
         if self.pair_sums is not None:  # no traces to step
-            self.pair_sums.add(pre_spikes, pre_flat, post_spikes)
+            self.pair_sums.add(pre_spikes, pre_flat, post_flat)
             return
         dtype = self.dtype
         for trace, decay in zip(self.pre_traces, self.pre_decay, strict=False):
@@ -477,14 +478,14 @@ class _PairSums:
         )
         self.t = 0  # steps since the origin
 
-    def add(self, pre_spikes, pre_flat, post_spikes):
+    def add(self, pre_spikes, pre_flat, post_flat):
         """Take in one step: ``pre_flat`` holds the flat indices (b * N + i) of
-        ``pre_spikes``, or None to find them."""
+        ``pre_spikes`` (or None to find them), ``post_flat`` those of the
+        postsynaptic spikes ((b * L + l) * F + f)."""
         run, t, dt = self.run, self.t, self.run.dt
         n_samples, n_locations, n_filters = run.shape
         if pre_flat is None:
             pre_flat = np.flatnonzero(pre_spikes)
-        post_flat = np.flatnonzero(post_spikes)  # (n,): (b * L + l) * F + f
         if post_flat.size:
             cell, f = np.divmod(post_flat, n_filters)
             b, loc = np.divmod(cell, n_locations)

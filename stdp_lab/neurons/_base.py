@@ -138,7 +138,9 @@ class NeuronModel(BaseEstimator):
     - ``_new_state(shape, dtype, prepared) -> NamedTuple``;
     - ``_integrate(state, current, dt, prepared)``: advance the state in place;
     - ``_margin(state, prepared) -> ndarray``: ``v`` minus the current threshold;
-    - ``_reset(state, spikes, prepared)``: reset the neurons that spike, in place.
+    - ``_reset(state, spiked, prepared)``: reset the neurons that spike, in
+      place; ``spiked`` holds their flat (C-order) indices into the state
+      arrays (use ``arr.flat[spiked]``) and is never empty.
 
     Validation and the derived constants are computed once and cached for the
     last ``(dt, dtype, layer shape)`` seen and dropped whenever a parameter is
@@ -167,7 +169,7 @@ class NeuronModel(BaseEstimator):
     def _margin(self, state, prepared) -> np.ndarray:
         raise NotImplementedError
 
-    def _reset(self, state, spikes: np.ndarray, prepared) -> None:
+    def _reset(self, state, spiked: np.ndarray, prepared) -> None:
         raise NotImplementedError
 
     # -- shared machinery ----------------------------------------------------
@@ -274,8 +276,11 @@ class NeuronModel(BaseEstimator):
                     f"select must return an array of shape {spikes.shape}, "
                     f"got shape {chosen.shape}"
                 )
-            spikes = np.logical_and(chosen, spikes)
-        self._reset(state, spikes, prepared)
+            if chosen is not spikes:
+                spikes = np.logical_and(chosen, spikes)
+        spiked = np.flatnonzero(spikes)
+        if spiked.size:
+            self._reset(state, spiked, prepared)
         return spikes, state
 
 
@@ -288,38 +293,38 @@ class NeuronModel(BaseEstimator):
 _REFRACTORY_TOL = 1e-3
 
 
+def _at(value, spiked, shape):
+    """``value`` (a scalar or per-neuron array broadcastable to the layer shape
+    ``shape[1:]``) at the flat indices ``spiked`` of a state of ``shape``."""
+    if value.ndim == 0:
+        return value
+    per_neuron = np.broadcast_to(value, shape[1:])
+    return per_neuron.flat[spiked % per_neuron.size]
+
+
 def _hold_refractory(state, dt: float, prepared) -> None:
-    """Clamp refractory neurons at ``v_reset`` and count their time down."""
+    """Clamp refractory neurons at ``v_reset`` and count their time down.
+
+    Few neurons are refractory at a time, so only those are touched.
+    """
     if not prepared["has_refractory"]:
         return
     refractory = state.refractory
-    if not (refractory.flags.c_contiguous and state.v.flags.c_contiguous):
-        np.copyto(state.v, prepared["v_reset"], where=refractory > _REFRACTORY_TOL * dt)
-        np.subtract(refractory, dt, out=refractory)
-        np.maximum(refractory, 0, out=refractory)
-        return
-    # Few neurons are refractory at a time: work on those only.
-    flat = refractory.reshape(-1)  # a view
-    held = np.flatnonzero(flat > 0)  # (faster than on the floats)
+    held = np.flatnonzero(refractory > 0)  # (faster than on the floats)
     if not held.size:
         return
-    left = flat[held]
+    left = refractory.flat[held]
     clamped = held[left > _REFRACTORY_TOL * dt]
-    v_reset = prepared["v_reset"]
-    if v_reset.ndim:  # per-neuron values
-        layer_shape = refractory.shape[1:]
-        v_reset = np.broadcast_to(v_reset, layer_shape).reshape(-1)
-        v_reset = v_reset[clamped % v_reset.size]
-    state.v.reshape(-1)[clamped] = v_reset
+    state.v.flat[clamped] = _at(prepared["v_reset"], clamped, refractory.shape)
     left -= dt
     np.maximum(left, 0, out=left)
-    flat[held] = left
+    refractory.flat[held] = left
 
 
-def _reset_refractory(state, spikes, prepared) -> None:
-    np.copyto(state.v, prepared["v_reset"], where=spikes)
+def _reset_refractory(state, spiked, prepared) -> None:
+    state.v.flat[spiked] = _at(prepared["v_reset"], spiked, state.v.shape)
     if prepared["has_refractory"]:
-        np.copyto(state.refractory, prepared["t_ref"], where=spikes)
+        state.refractory.flat[spiked] = _at(prepared["t_ref"], spiked, state.v.shape)
 
 
 def _cast(params, dtype, *names) -> dict[str, np.ndarray]:

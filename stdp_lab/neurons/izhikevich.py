@@ -8,7 +8,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._validation import check_scalar
-from ._base import NeuronModel, _cast, _check_below, _check_dt, run_current
+from ._base import NeuronModel, _at, _cast, _check_below, _check_dt, run_current
 
 
 class IzhikevichState(NamedTuple):
@@ -184,9 +184,9 @@ class Izhikevich(NeuronModel):
     def _margin(self, state, prepared):
         return state.v - prepared["v_peak"]
 
-    def _reset(self, state, spikes, prepared):
-        np.copyto(state.v, prepared["c"], where=spikes)
-        np.add(state.u, prepared["d"], out=state.u, where=spikes)
+    def _reset(self, state, spiked, prepared):
+        state.v.flat[spiked] = _at(prepared["c"], spiked, state.v.shape)
+        state.u.flat[spiked] += _at(prepared["d"], spiked, state.u.shape)
 
 
 class StepResponses(NamedTuple):

@@ -10,6 +10,7 @@ import numpy as np
 from ._base import (
     LIFState,
     NeuronModel,
+    _at,
     _cast,
     _check_below,
     _hold_refractory,
@@ -159,8 +160,8 @@ class LIF(NeuronModel):
     def _margin(self, state, prepared):
         return state.v - prepared["v_thresh"]
 
-    def _reset(self, state, spikes, prepared):
-        _reset_refractory(state, spikes, prepared)
+    def _reset(self, state, spiked, prepared):
+        _reset_refractory(state, spiked, prepared)
 
 
 class IF(NeuronModel):
@@ -230,8 +231,8 @@ class IF(NeuronModel):
     def _margin(self, state, prepared):
         return state.v - prepared["v_thresh"]
 
-    def _reset(self, state, spikes, prepared):
-        _reset_refractory(state, spikes, prepared)
+    def _reset(self, state, spiked, prepared):
+        _reset_refractory(state, spiked, prepared)
 
 
 class AdaptiveLIF(LIF):
@@ -311,26 +312,30 @@ class AdaptiveLIF(LIF):
         margin -= state.theta
         return margin
 
-    def _reset(self, state, spikes, prepared):
-        super()._reset(state, spikes, prepared)
-        np.add(state.theta, prepared["theta_plus"], out=state.theta, where=spikes)
+    def _reset(self, state, spiked, prepared):
+        super()._reset(state, spiked, prepared)
+        state.theta.flat[spiked] += _at(
+            prepared["theta_plus"], spiked, state.theta.shape
+        )
 
-    def share_adaptation(self, state, spikes, dt: float) -> None:
+    def share_adaptation(self, state, spikes, dt: float, spiked=None) -> None:
         """Raise every sample's threshold by the other samples' spikes, in place.
 
         Used while a batch learns: the learned thresholds are shared by the
         batch, as its weights are (see :mod:`stdp_lab.network`), so a spike of
         neuron ``j`` in any sample adds ``theta_plus`` to ``theta_j`` of all
-        samples; its own sample already got it in :meth:`step`.
+        samples; its own sample already got it in :meth:`step`. ``spiked``
+        may give ``np.flatnonzero(spikes)`` when the caller has it already.
         """
         theta = state.theta
         prepared = self._prepared(dt, theta.dtype, theta.shape[1:])
         n_samples = theta.shape[0]
         n_neurons = theta[0].size
-        spiked = np.flatnonzero(spikes) % n_neurons  # neuron of each spike
+        if spiked is None:
+            spiked = np.flatnonzero(spikes)
         if not spiked.size:
             return
-        total = np.bincount(spiked, minlength=n_neurons)  # (n_neurons,)
+        total = np.bincount(spiked % n_neurons, minlength=n_neurons)  # per neuron
         cols = np.flatnonzero(total)  # neurons that spiked in some sample
         others = total[cols] - spikes.reshape(n_samples, -1)[:, cols]  # (B, n)
         plus = prepared["theta_plus"]
