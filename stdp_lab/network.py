@@ -456,10 +456,11 @@ class _PairSums:
         self.counted = np.zeros((n_locations, n_filters), np.int64)  # at last finish
         self.events = [[] for _ in self.terms]
         self.n_buffered = [0] * len(self.terms)
-        # H per presynaptic trace read at post spikes; E and the coefficient
-        # each neuron carries per postsynaptic trace read at pre spikes.
+        # H per presynaptic trace read at post spikes (in the run's dtype, like
+        # a stepped trace); E and the coefficient each neuron carries per
+        # postsynaptic trace read at pre spikes (float64: E(end) - E(s) cancels).
         self.pre = {
-            q: (run.pre_specs[q], np.zeros((n_samples, n_inputs)))
+            q: (run.pre_specs[q], np.zeros((n_samples, n_inputs), run.dtype))
             for q, p in self.terms
             if p == "spikes" and q != "spikes"
         }
@@ -495,7 +496,7 @@ class _PairSums:
                 if post_q != "spikes":
                     continue
                 if pre_q == "spikes":
-                    rows = pre_spikes.reshape(-1)[patches].astype(np.float64)
+                    rows = pre_spikes.reshape(-1)[patches].astype(run.dtype)
                 else:  # the trace before this step's spikes
                     spec, H = self.pre[pre_q]
                     rows = H.reshape(-1)[patches]
@@ -547,7 +548,8 @@ class _PairSums:
         keys = np.concatenate([e[1] for e in events])  # (n,): l * F + f
         n = len(keys)
         matrix = sp.csr_array(
-            (np.ones(n), (keys, np.arange(n))), shape=(n_locations * n_filters, n)
+            (np.ones(n, rows.dtype), (keys, np.arange(n))),
+            shape=(n_locations * n_filters, n),
         )
         total = np.asarray(matrix @ rows)  # (L * F, K)
         total = total.reshape(n_locations, n_filters, patch_size)
