@@ -1,0 +1,172 @@
+"""The ``stdp-lab`` command (also ``python -m stdp_lab``).
+
+Subcommands:
+
+- ``demo``: learn locally connected STDP features on MNIST, read them out with
+  LogisticRegression and with the vote classifier, write figures and a report;
+- ``train`` / ``evaluate``: fit a pipeline with every model choice as an option,
+  save it with joblib; load one and score it on the test split;
+- ``window``: measured STDP windows of the plasticity rules;
+- ``patterns``: the Izhikevich (2003) firing-pattern gallery;
+- ``compare``: several rules on the same architecture, one table and one figure.
+
+Each subcommand is one ``_add_<name>(subparsers)`` function that builds its
+parser and sets ``func`` to one ``_run_<name>(args) -> int`` function; adding a
+subcommand means writing these two and listing the first in ``_SUBCOMMANDS``.
+User errors raise :class:`CLIError` (or ``OSError``/``ValueError``) and are
+printed as one line ``stdp-lab: error: ...`` on stderr, with exit code 2 and no
+traceback. Names (rules, neurons, encoders) and the output folder are checked
+before any data is loaded.
+
+Data splits are fixed, so that ``evaluate`` scores a model on data that
+``train`` did not see: MNIST subsets are the stratified draws of
+:func:`stdp_lab.datasets.load_mnist` with ``random_state=0``; the digits are split
+two thirds / one third, stratified, with ``random_state=0`` (as in
+``benchmarks/bench_digits.py``). ``--seed`` seeds the learner only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+# The subcommands live in one module each, their shared helpers in _common; every
+# name of the former single module stays importable from here.
+from ._common import (  # noqa: F401
+    CLIError,
+    _add_dataset_argument,
+    _add_gallery_arguments,
+    _add_output_argument,
+    _check_component,
+    _check_rules,
+    _finite_float,
+    _int_at_least,
+    _json_safe,
+    _load_data,
+    _n_jobs,
+    _name_list,
+    _nonnegative_int,
+    _output_dir,
+    _output_spikes,
+    _Parser,
+    _patch_shape,
+    _positive_float,
+    _positive_int,
+    _save_confusion_matrix,
+    _save_figure,
+    _save_raster,
+    _save_receptive_fields,
+    _seed_list,
+    _transform,
+    _use_agg,
+    _write_json,
+)
+from ._compare import _add_compare, _run_compare  # noqa: F401
+from ._demo import _add_demo, _run_demo  # noqa: F401
+from ._explore import (  # noqa: F401
+    _add_patterns,
+    _add_window,
+    _run_patterns,
+    _run_window,
+    _stdp_rule_names,
+)
+from ._train import (  # noqa: F401
+    _add_evaluate,
+    _add_train,
+    _load_model,
+    _run_evaluate,
+    _run_train,
+    _train_params,
+)
+
+PROG = "stdp-lab"
+DEFAULT_OUT = Path("stdp-lab-out")
+PATTERNS_FILENAME = "izhikevich_patterns.png"
+MODEL_FILENAME = "model.joblib"
+
+#: Learner configuration of ``stdp-lab demo`` (``SpikingFeatureLearner`` keyword
+#: arguments; ``random_state`` comes from ``--seed``, ``verbose`` is set to 1).
+#: The learner is :func:`stdp_lab.presets.mnist_conv` with these.
+DEMO_PARAMS = {"n_jobs": 2}
+#: MNIST training and test images of the default demo (the full test set).
+DEMO_N_TRAIN = 10_000
+DEMO_N_TEST = 10_000
+#: The learner learns from the first DEMO_N_FIT training images (one pass, no
+#: labels); the readouts are trained on the features of all DEMO_N_TRAIN.
+DEMO_N_FIT = 2_000
+#: Inverse regularisation of the demo's logistic regression (chosen, like the
+#: learner, on a validation split of the training set).
+DEMO_C = 0.1
+#: ``--quick``: a run of a few seconds, for tests.
+QUICK_N_TRAIN = 300
+QUICK_N_TEST = 200
+QUICK_N_TIMESTEPS = 20
+
+#: Data sets the subcommands can load, with their number of features.
+DATASETS = {"mnist": 784, "digits": 64}
+
+__all__ = ["main", "build_parser", "CLIError", "DEMO_PARAMS"]
+
+
+# ---------------------------------------------------------------------------
+# entry point
+# ---------------------------------------------------------------------------
+_SUBCOMMANDS = (
+    _add_demo,
+    _add_train,
+    _add_evaluate,
+    _add_window,
+    _add_patterns,
+    _add_compare,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the ``stdp-lab`` argument parser with every subcommand."""
+    from .. import __version__
+
+    parser = _Parser(
+        prog=PROG,
+        description=(
+            "stdp_lab: unsupervised feature learning with spiking neural networks."
+        ),
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
+    )
+    subparsers = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=_Parser
+    )
+    for add in _SUBCOMMANDS:
+        add(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``stdp-lab`` command; return the exit code.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    code : int
+        0 on success, 2 on a user error (reported as one line on stderr).
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 0
+        return int(args.func(args))
+    except SystemExit as exc:  # --help and --version
+        return exc.code if isinstance(exc.code, int) else 0
+    except (CLIError, OSError, ValueError) as exc:
+        message = " ".join(str(exc).split())  # one line
+        print(f"{PROG}: error: {message}", file=sys.stderr)
+        return 2
