@@ -32,54 +32,18 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-# The subcommands live in one module each, their shared helpers in _common; every
-# name of the former single module stays importable from here.
-from ._common import (  # noqa: F401
-    CLIError,
-    _add_dataset_argument,
-    _add_gallery_arguments,
-    _add_output_argument,
-    _check_component,
-    _check_rules,
-    _finite_float,
-    _int_at_least,
-    _json_safe,
-    _load_data,
-    _n_jobs,
-    _name_list,
-    _nonnegative_int,
-    _output_dir,
-    _output_spikes,
-    _Parser,
-    _patch_shape,
-    _positive_float,
-    _positive_int,
-    _save_confusion_matrix,
-    _save_figure,
-    _save_raster,
-    _save_receptive_fields,
-    _seed_list,
-    _transform,
-    _use_agg,
-    _write_json,
-)
-from ._compare import _add_compare, _run_compare  # noqa: F401
-from ._demo import _add_demo, _run_demo  # noqa: F401
-from ._explore import (  # noqa: F401
+# The subcommands live in one module each, their shared helpers in _common.
+# The subcommands look _load_data and the constants below up here at call time,
+# so that tests can monkeypatch them on this module.
+from ._common import CLIError, _json_safe, _load_data, _output_spikes, _Parser  # noqa: F401
+from ._compare import _add_compare
+from ._demo import _add_demo
+from ._explore import (
     _add_patterns,
     _add_window,
-    _run_patterns,
-    _run_window,
-    _stdp_rule_names,
+    _stdp_rule_names,  # noqa: F401
 )
-from ._train import (  # noqa: F401
-    _add_evaluate,
-    _add_train,
-    _load_model,
-    _run_evaluate,
-    _run_train,
-    _train_params,
-)
+from ._train import _add_evaluate, _add_train
 
 PROG = "stdp-lab"
 DEFAULT_OUT = Path("stdp-lab-out")

@@ -11,39 +11,11 @@ features (:class:`KMeansPatchFeatures`, Coates & Ng 2011) and the raw pixels.
 
 from __future__ import annotations
 
-# One module per part: the metrics, the k-means baseline, the comparison run and
-# its table; every name of the former single module stays importable from here.
-from ._comparison import (  # noqa: F401
-    _BASELINE_DESCRIPTIONS,
-    _KMEANS_GEOMETRY,
-    _MAX_ITER,
-    BASELINES,
-    _check_baselines,
-    _check_data,
-    _check_seeds,
-    _entries,
-    _FrozenWeights,
-    _geometry,
-    _readouts,
-    _rule_label,
-    _run,
-    _same,
-    _timed_features,
-    compare_rules,
-)
+# One module per part: the metrics, the k-means baseline, and the comparison run
+# with its table.
+from ._comparison import BASELINES, compare_rules
 from ._kmeans import KMeansPatchFeatures
-from ._metrics import METRICS, _weight_metrics, rf_diversity  # noqa: F401
-from ._table import (  # noqa: F401
-    _MD_COLUMNS,
-    _N_FIGURE_FILTERS,
-    _as_table,
-    _columns,
-    _markdown,
-    _row,
-    _save_figure,
-    _summary,
-    _write_csv,
-)
+from ._metrics import METRICS, rf_diversity
 
 __all__ = [
     "compare_rules",
