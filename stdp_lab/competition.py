@@ -113,16 +113,20 @@ class Competition(BaseEstimator):
         if k == 1:
             # Candidates are few: find the groups with more than one. Flat
             # indices come sorted, so grouped.
-            flat = np.flatnonzero(candidates)
+            # (np.flatnonzero without its Python wrappers, which cost more
+            # than the work on a step's few spikes.)
+            flat = candidates.ravel().nonzero()[0]
+            if flat.size <= 1:
+                return candidates  # most steps
             group = flat // n_filters
             starts, sizes = _runs(group)
-            if not starts.size or sizes.max() == 1:
-                return candidates  # most steps
+            if sizes.max() == 1:
+                return candidates
             # The first largest margin of each group: ties go to the lower
             # filter index (flat order within a group).
             score = margin.flat[flat]
             best = np.repeat(np.maximum.reduceat(score, starts), sizes)
-            tops = np.flatnonzero(score == best)
+            tops = (score == best).nonzero()[0]
             firsts = tops[_runs(group[tops])[0]]
             keep = np.zeros(candidates.size, dtype=bool)
             keep[flat[firsts]] = True
@@ -178,7 +182,7 @@ class Competition(BaseEstimator):
         n_filters = spikes.shape[-1]
         out[...] = 0
         # Spikes are few: work on the groups that spiked.
-        flat = np.flatnonzero(spikes) if spiked is None else spiked
+        flat = spikes.ravel().nonzero()[0] if spiked is None else spiked
         if not flat.size:
             return out
         group = flat // n_filters  # sorted
@@ -201,7 +205,7 @@ def _runs(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = len(ids)
     first = np.ones(n, dtype=bool)
     np.not_equal(ids[1:], ids[:-1], out=first[1:])
-    starts = np.flatnonzero(first)
+    starts = first.nonzero()[0]
     sizes = np.empty_like(starts)
     sizes[:-1] = starts[1:] - starts[:-1]
     sizes[-1:] = n - starts[-1:]

@@ -325,7 +325,9 @@ class _LayerRun:
         spikes, self.state = self.neuron.step(
             self.state, current, self.dt, select=self.select
         )
-        spiked = np.flatnonzero(spikes)  # few: found once for all below
+        # The few spikes' flat indices, found once for all below (np.flatnonzero
+        # minus its Python wrappers, which cost more than the work at batch 1).
+        spiked = spikes.ravel().nonzero()[0]
         self.counts.reshape(-1)[spiked] += 1
         if self.inhibition is not None:
             self.competition.inhibitory_current(
@@ -486,7 +488,7 @@ class _PairSums:
         run, t, dt = self.run, self.t, self.run.dt
         n_samples, n_locations, n_filters = run.shape
         if pre_flat is None:
-            pre_flat = np.flatnonzero(pre_spikes)
+            pre_flat = pre_spikes.ravel().nonzero()[0]
         if post_flat.size:
             cell, f = np.divmod(post_flat, n_filters)
             b, loc = np.divmod(cell, n_locations)

@@ -278,7 +278,7 @@ class NeuronModel(BaseEstimator):
                 )
             if chosen is not spikes:
                 spikes = np.logical_and(chosen, spikes)
-        spiked = np.flatnonzero(spikes)
+        spiked = spikes.ravel().nonzero()[0]  # np.flatnonzero, minus wrappers
         if spiked.size:
             self._reset(state, spiked, prepared)
         return spikes, state
@@ -310,7 +310,7 @@ def _hold_refractory(state, dt: float, prepared) -> None:
     if not prepared["has_refractory"]:
         return
     refractory = state.refractory
-    held = np.flatnonzero(refractory > 0)  # (faster than on the floats)
+    held = (refractory > 0).ravel().nonzero()[0]  # (faster than on the floats)
     if not held.size:
         return
     left = refractory.flat[held]

@@ -332,11 +332,11 @@ class AdaptiveLIF(LIF):
         n_samples = theta.shape[0]
         n_neurons = theta[0].size
         if spiked is None:
-            spiked = np.flatnonzero(spikes)
+            spiked = spikes.ravel().nonzero()[0]
         if not spiked.size:
             return
         total = np.bincount(spiked % n_neurons, minlength=n_neurons)  # per neuron
-        cols = np.flatnonzero(total)  # neurons that spiked in some sample
+        cols = total.nonzero()[0]  # neurons that spiked in some sample
         others = total[cols] - spikes.reshape(n_samples, -1)[:, cols]  # (B, n)
         plus = prepared["theta_plus"]
         if plus.ndim:  # per-neuron values
