@@ -19,6 +19,12 @@ and rule):
    from this step's spikes and the decayed traces (so a spike does not pair with
    itself or with a spike of the same step) and the layer adds ``fold(dw)`` to
    its accumulated change; then this step's spikes are added to the traces.
+   Rules made of outer products with spikes (:meth:`Rule.pair_terms
+   <stdp_lab.plasticity.Rule.pair_terms>`: pair STDP, Diehl & Cook's rule) get
+   the same sums without stepping any trace: a trace is only read at the other
+   side's spikes, and is computed there from running sums of
+   ``exp(+-t dt / tau)`` over the spikes (see ``_PairSums``), so the cost grows
+   with the spikes, not with ``n_samples * n_inputs`` per step.
 
 The weights a presentation sees are those at its start: the changes of every
 step and every sample are summed and applied at the end (then clipped to
