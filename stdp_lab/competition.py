@@ -118,10 +118,10 @@ class Competition(BaseEstimator):
             flat = candidates.ravel().nonzero()[0]
             if flat.size <= 1:
                 return candidates  # most steps
-            group = flat // n_filters
+            group = flat // n_filters  # sorted
+            if not (group[1:] == group[:-1]).any():
+                return candidates  # one candidate per group
             starts, sizes = _runs(group)
-            if sizes.max() == 1:
-                return candidates
             # The first largest margin of each group: ties go to the lower
             # filter index (flat order within a group).
             score = margin.flat[flat]
@@ -186,11 +186,15 @@ class Competition(BaseEstimator):
         if not flat.size:
             return out
         group = flat // n_filters  # sorted
-        starts, count = _runs(group)
-        groups = group[starts]
+        if (group[1:] == group[:-1]).any():  # some location spiked twice
+            starts, count = _runs(group)
+            groups = group[starts]
+            strength = (self.inhibition * count)[:, None]
+        else:  # the usual case, and always with k=1
+            groups, count, strength = group, 1, self.inhibition
         # Each neuron is inhibited by the other spikes of its location.
         rows = out.reshape(-1, n_filters)  # (B * L, F), a view
-        rows[groups] = (self.inhibition * count)[:, None]
+        rows[groups] = strength
         out.reshape(-1)[flat] -= self.inhibition
         if neighbours is not None:
             per_location = np.zeros(spikes.shape[:2], dtype=out.dtype)  # (B, L)

@@ -127,11 +127,15 @@ def test_winner_is_the_neuron_furthest_above_threshold():
     )
 
 
-def test_inhibition_current_matches_explicit_loops():
+@pytest.mark.parametrize("one_per_location", [False, True])
+def test_inhibition_current_matches_explicit_loops(one_per_location):
     rng = np.random.default_rng(5)
     comp = Competition(inhibition=0.7, inhibition_between=0.2, neighbourhood=1)
     grid = (3, 4)
     spikes = rng.random((2, 12, 5)) < 0.3
+    if one_per_location:  # as after k=1 selection: at most one per location
+        spikes &= np.cumsum(spikes, axis=-1) == 1
+        assert spikes.sum(axis=-1).max() == 1
     near = comp.neighbour_matrix(grid)
     out = comp.inhibitory_current(spikes, near, out=np.empty((2, 12, 5)))
     expected = np.zeros_like(out)
