@@ -49,9 +49,11 @@ from stdp_lab.datasets import load_mnist
 from stdp_lab.plasticity import PairSTDP
 from stdp_lab.presets import mnist_conv
 
-#: The learner: ``stdp_lab.presets.mnist_conv``, chosen on the validation split
-#: (see the module docstring and the preset's docstring).
-CONFIG = dict(random_state=0)
+#: The learner: ``stdp_lab.presets.mnist_conv`` (the demo's), with 32 filters
+#: instead of 16, chosen on the validation split (``--validation``: readout on
+#: the first 50,000 training images, scored on the last 10,000): 16 filters
+#: 97.45% in 150 s, 32 filters 97.72% in 212 s, 64 filters 97.33% in 375 s.
+CONFIG = dict(random_state=0, n_filters=32)
 #: Inverse regularisation of the logistic regression (chosen on validation).
 C = 0.1
 
