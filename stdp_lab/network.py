@@ -328,12 +328,11 @@ class _LayerRun:
         current = current.reshape(self.shape)  # (B, L, F)
         if self.inhibition is not None:
             current -= self.inhibition
-        spikes, self.state = self.neuron.step(
+        # With the few spikes' flat indices, found once by the neuron's reset
+        # and reused by everything below.
+        spikes, spiked, self.state = self.neuron._step(
             self.state, current, self.dt, select=self.select
         )
-        # The few spikes' flat indices, found once for all below (np.flatnonzero
-        # minus its Python wrappers, which cost more than the work at batch 1).
-        spiked = spikes.ravel().nonzero()[0]
         self.counts.reshape(-1)[spiked] += 1
         if self.inhibition is not None:
             self.competition.inhibitory_current(

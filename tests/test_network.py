@@ -158,6 +158,11 @@ def test_inhibition_current_matches_explicit_loops(one_per_location):
     # A step without spikes clears the previous step's inhibition.
     comp.inhibitory_current(np.zeros_like(spikes), near, out=out)
     np.testing.assert_array_equal(out, 0.0)
+    # It writes through flat views of out, so out must be contiguous.
+    with pytest.raises(ValueError, match="out must be a C-contiguous"):
+        comp.inhibitory_current(
+            spikes, near, out=np.empty((5, 12, 2)).transpose(2, 1, 0)
+        )
 
 
 def test_inhibition_lowers_activity():

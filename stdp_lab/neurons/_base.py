@@ -263,6 +263,12 @@ class NeuronModel(BaseEstimator):
         state : NamedTuple
             The same state object, updated.
         """
+        spikes, _, state = self._step(state, current, dt, select)
+        return spikes, state
+
+    def _step(self, state, current, dt, select=None):
+        """:meth:`step`, also returning the flat indices of the spiking neurons
+        (``(spikes, spiked, state)``), which the simulator reuses."""
         dt = _check_dt(dt)
         v = state[0]
         prepared = self._prepared(dt, v.dtype, v.shape[1:])
@@ -281,7 +287,7 @@ class NeuronModel(BaseEstimator):
         spiked = spikes.ravel().nonzero()[0]  # np.flatnonzero, minus wrappers
         if spiked.size:
             self._reset(state, spiked, prepared)
-        return spikes, state
+        return spikes, spiked, state
 
 
 # ---------------------------------------------------------------------------
