@@ -121,15 +121,8 @@ class Competition(BaseEstimator):
             group = flat // n_filters  # sorted
             if not (group[1:] == group[:-1]).any():
                 return candidates  # one candidate per group
-            starts, sizes = _runs(group)
-            # The first largest margin of each group: ties go to the lower
-            # filter index (flat order within a group).
-            score = margin.flat[flat]
-            best = np.repeat(np.maximum.reduceat(score, starts), sizes)
-            tops = (score == best).nonzero()[0]
-            firsts = tops[_runs(group[tops])[0]]
             keep = np.zeros(candidates.size, dtype=bool)
-            keep[flat[firsts]] = True
+            keep[flat[first_best(group, margin.flat[flat])]] = True
             return keep.reshape(candidates.shape)
         if candidates.sum(axis=-1).max(initial=0) <= k:
             return candidates
@@ -202,6 +195,16 @@ class Competition(BaseEstimator):
             from_near = per_location @ neighbours.T  # (B, L)
             out += self.inhibition_between * from_near[..., None]
         return out
+
+
+def first_best(group: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Position of the first largest ``score`` in each run of equal ``group``
+    values (``group`` sorted): one winner per group, ties to the earlier entry
+    (the lower filter index when entries are in flat order)."""
+    starts, sizes = _runs(group)
+    best = np.repeat(np.maximum.reduceat(score, starts), sizes)
+    tops = (score == best).nonzero()[0]
+    return tops[_runs(group[tops])[0]]
 
 
 def _runs(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

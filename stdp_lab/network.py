@@ -44,6 +44,12 @@ within the batch, as it would be if the samples came one by one (with
 ``batch_size=1`` this is exactly the paper's rule). Without learning each sample
 adapts on its own, so features never depend on the other samples.
 
+Without learning, a first layer of linear neurons (LIF, IF, adaptive LIF) with
+``k=None`` or ``k=1`` is stepped in windows of a few steps in which only the
+neurons that could reach threshold are stepped; the others (after a winner's
+inhibition, nearly all) are advanced in closed form at the window's end, with
+the same spikes as stepping them (see ``stdp_lab._quiet``).
+
 State (membrane potentials, traces, inhibition) is reset between batches: every
 sample starts from rest, as in Diehl & Cook (2015), where the network is left to
 relax between samples.
@@ -59,6 +65,7 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from . import _quiet
 from ._validation import check_scalar
 from .competition import make_competition
 from .connectivity import expanded_currents
@@ -183,7 +190,7 @@ class Layer(BaseEstimator):
         if self.norm is not None:
             weights = self.normalise(weights)
         theta = None
-        if _has_theta(neuron):
+        if _has_theta(neuron, self.output_shape):
             theta = np.zeros(self.output_shape, dtype=dtype)
         return LayerParams(weights, theta)
 
@@ -197,8 +204,8 @@ class Layer(BaseEstimator):
         return weights
 
 
-def _has_theta(neuron) -> bool:
-    state = neuron.initial_state((1, 1), np.float64)
+def _has_theta(neuron, layer_shape) -> bool:
+    state = neuron.initial_state((1, *layer_shape), np.float64)
     return hasattr(state, "theta")
 
 
@@ -701,7 +708,7 @@ def _simulate(
     csr = getattr(spikes_in, "csr", None)
     if getattr(spikes_in, "t", 0):  # already partly consumed: step by step
         csr = None
-    chunk = None
+    chunk = quiet = None
     for x in spikes_in:
         if runs is None:
             n_inputs = layers[0].connectivity.n_inputs
@@ -724,6 +731,7 @@ def _simulate(
                     # A chunk must not span a weight update.
                     n_chunk = _largest_divisor(update_every, n_chunk)
                 n_total = len(spikes_in)
+                quiet = _quiet.quiet_windows(runs[0], record)
         current = None
         if csr is not None:
             offset = n_steps % n_chunk
@@ -736,7 +744,10 @@ def _simulate(
         else:
             pre_flat = None
         for i, run in enumerate(runs):
-            spikes = run.step(x, current, pre_flat)
+            if i == 0 and quiet is not None:
+                spikes = quiet.step(chunk, offset)
+            else:
+                spikes = run.step(x, current, pre_flat)
             current = pre_flat = None
             for name in record:
                 value = spikes if name == "spikes" else run.state.v

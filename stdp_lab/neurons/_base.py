@@ -172,6 +172,39 @@ class NeuronModel(BaseEstimator):
     def _reset(self, state, spiked: np.ndarray, prepared) -> None:
         raise NotImplementedError
 
+    # -- optional: closed-form advance of neurons that cannot spike -----------
+    def _linear(self, prepared) -> tuple[float, float, float] | None:
+        """``(decay, gain, offset)`` when, between spikes and outside the
+        refractory period, the potential follows ``v <- decay * v + gain * I +
+        offset`` with ``0 < decay <= 1`` and ``gain > 0``; None for other models.
+
+        For such models the simulator may advance neurons that provably cannot
+        spike during a window of steps in one closed-form update
+        (:meth:`_advance`) instead of step by step (see ``stdp_lab._quiet``).
+        """
+        return None
+
+    def _threshold_floor(self, state, prepared, n_steps: int):
+        """Lowest threshold from now to ``n_steps`` steps on if no neuron spikes
+        (a scalar or an array of the state's shape)."""
+        return prepared["v_thresh"]
+
+    def _advance(self, state, drive: np.ndarray, n_steps: int, prepared) -> None:
+        """Advance every neuron ``n_steps`` steps in closed form, in place.
+
+        Valid for the neurons that neither spike nor are refractory during
+        those steps (the caller overwrites the others). ``drive`` (flat, one
+        value per neuron) is ``sum_s decay**(n_steps - 1 - s) * I_s`` over the
+        steps' currents, so that
+        ``v_n = decay**n * v_0 + gain * drive + offset * sum_j decay**j``.
+        """
+        decay, gain, offset = (float(c) for c in self._linear(prepared))
+        v = state.v.reshape(-1)  # a view: the state is contiguous
+        v *= v.dtype.type(decay**n_steps)
+        v += v.dtype.type(gain) * drive
+        if offset:
+            v += v.dtype.type(offset * sum(decay**j for j in range(n_steps)))
+
     # -- shared machinery ----------------------------------------------------
     def _checked_params(self, layer_shape) -> dict[str, np.ndarray]:
         params = {}

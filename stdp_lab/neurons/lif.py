@@ -163,6 +163,9 @@ class LIF(NeuronModel):
     def _reset(self, state, spiked, prepared):
         _reset_refractory(state, spiked, prepared)
 
+    def _linear(self, prepared):
+        return prepared["decay"], prepared["gain"], prepared["offset"]
+
 
 class IF(NeuronModel):
     r"""Perfect (non-leaky) integrate-and-fire neuron.
@@ -233,6 +236,9 @@ class IF(NeuronModel):
 
     def _reset(self, state, spiked, prepared):
         _reset_refractory(state, spiked, prepared)
+
+    def _linear(self, prepared):
+        return 1.0, prepared["gain"], 0.0
 
 
 class AdaptiveLIF(LIF):
@@ -317,6 +323,17 @@ class AdaptiveLIF(LIF):
         state.theta.flat[spiked] += _at(
             prepared["theta_plus"], spiked, state.theta.shape
         )
+
+    def _threshold_floor(self, state, prepared, n_steps):
+        # theta decays towards 0 from either side: its extremes are the ends.
+        theta = state.theta
+        later = theta * prepared["theta_decay"] ** n_steps
+        return prepared["v_thresh"] + np.minimum(theta, later, out=later)
+
+    def _advance(self, state, drive, n_steps, prepared):
+        super()._advance(state, drive, n_steps, prepared)
+        theta = state.theta
+        np.multiply(theta, prepared["theta_decay"] ** n_steps, out=theta)
 
     def share_adaptation(self, state, spikes, dt: float, spiked=None) -> None:
         """Raise every sample's threshold by the other samples' spikes, in place.

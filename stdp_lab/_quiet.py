@@ -1,0 +1,257 @@
+"""Exact skipping of the neurons that cannot spike (private to the simulator).
+
+In a winner-take-all layer almost every neuron is far below threshold almost all
+the time: after a Diehl & Cook winner fires, the others sit about 120 mV under
+it. Stepping them one step at a time is most of the cost of inference. For
+neuron models that are linear between spikes (:meth:`NeuronModel._linear
+<stdp_lab.neurons.NeuronModel._linear>`: LIF, IF, adaptive LIF),
+
+.. math:: v_{t+1} = d\\,v_t + g\\,(I_t - J_t) + c ,
+
+with input current :math:`I_t \\ge 0` (non-negative weights, spikes as input)
+and inhibitory current :math:`J_t \\ge 0`, the simulator takes windows of
+``QUIET_STEPS`` steps whose input currents are already known (one sparse product
+per chunk of steps) and bounds, for every neuron, the highest potential it could
+reach in the window without inhibition:
+
+.. math:: \\max_{t \\le S} v_t \\le \\max(v_0,\\ d^S v_0 + c \\textstyle\\sum_{j<S} d^j)
+          + g\\, d^{-(S-1)} \\textstyle\\sum_{s<S} d^{S-1-s} I_s
+
+(without input the potential moves monotonically towards its fixed point, and
+:math:`d \\le 1`). A neuron whose bound stays below its lowest threshold in the
+window (:meth:`NeuronModel._threshold_floor`), that is not refractory and did
+not spike in the step before the window, cannot spike in it whatever the others
+do: inhibition only lowers the potential, and selection (``k=1``) only removes
+candidates. Only the other neurons ("active": typically the winner of each
+sample and a few rivals) are stepped, on compact arrays. At the end of the
+window the quiet ones are advanced in closed form
+(:meth:`NeuronModel._advance`),
+
+.. math:: v_S = d^S v_0 + g \\textstyle\\sum_{s<S} d^{S-1-s} (I_s - J_s)
+          + c \\textstyle\\sum_{j<S} d^j ,
+
+where the weighted inhibition :math:`\\sum_s d^{S-1-s} J_s` is accumulated per
+location from the active neurons' spikes (the inhibitory current is linear in
+the spike counts of each location). The result is that of stepping every
+neuron, up to float rounding (the tests compare spike counts exactly in float64);
+neurons within a relative ``1e-4`` of threshold are stepped, so rounding cannot
+turn a bound into a wrong skip.
+
+Used for presentations without learning (inference, ``transform``), on the first
+layer, when the competition is ``k=None`` or ``k=1``; otherwise the simulator
+steps every neuron.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .competition import first_best
+from .neurons._base import _param_names
+
+#: Steps per window. Longer windows loosen the bound (by ``d**-(S-1)``) and let
+#: more neurons rise within reach of threshold; shorter ones pay the per-window
+#: passes over all neurons more often.
+QUIET_STEPS = 16
+
+#: Above this fraction of active neurons a window steps the whole layer in place.
+ALL_ACTIVE_FRACTION = 0.5
+
+#: Relative margin below threshold within which a neuron is stepped anyway.
+QUIET_TOLERANCE = 1e-4
+
+
+def quiet_windows(run, record):
+    """A :class:`QuietWindows` for the layer run ``run``, or None when the
+    closed form does not apply (learning, recording, a nonlinear neuron model,
+    per-neuron parameters, ``k > 1``, negative weights)."""
+    neuron = run.neuron
+    if QUIET_STEPS < 2 or record or run.learn or run.adapt:
+        return None
+    if any(np.ndim(getattr(neuron, name)) for name in _param_names(type(neuron))):
+        return None  # compact states need scalar parameters
+    prepared = neuron._prepared(run.dt, run.dtype, ())
+    if neuron._linear(prepared) is None:
+        return None
+    k = run.competition.k
+    if k is not None and 1 < k < run.shape[2]:
+        return None
+    if np.min(run.weights, initial=0.0) < 0:
+        return None  # currents could be negative: the bound needs I >= 0
+    return QuietWindows(run, prepared)
+
+
+class QuietWindows:
+    """Steps one layer window by window, only its active neurons (private).
+
+    :meth:`step` is called once per step with the chunk of input currents the
+    step belongs to and the step's offset in it; windows start at offsets that
+    are multiples of ``QUIET_STEPS`` and never span two chunks. A window in which
+    most neurons are active (the first steps of a presentation, or a layer with
+    weak inhibition) is stepped by the layer's own :meth:`_LayerRun.step
+    <stdp_lab.network._LayerRun.step>`, so that such layers cost what they did.
+    """
+
+    def __init__(self, run, prepared):
+        n_samples, n_locations, n_filters = run.shape
+        self.run = run
+        self.prepared = prepared
+        decay, gain, offset = (float(c) for c in run.neuron._linear(prepared))
+        self.decay, self.gain, self.offset = decay, gain, offset
+        self.n_filters = n_filters
+        self.group_shape = (n_samples, n_locations)
+        competition = run.competition
+        self.select = self._select if competition.k == 1 and n_filters > 1 else None
+        self.inhibition = float(competition.inhibition)
+        self.between = float(competition.inhibition_between)
+        self.inhibits = competition.inhibits
+        self.near_t = None if run.neighbours is None else run.neighbours.T  # (L, L)
+        self.spikes = np.zeros(run.shape, dtype=bool)  # this step's (compact mode)
+        self.spiked = np.zeros(0, dtype=np.intp)  # their flat indices
+        self.full = True  # the layer's own step, as at a presentation's start
+        self.t = 0  # steps taken in the current window
+        self.wait = 0  # windows to step in full before the next check
+        self.backoff = 0  # the next wait after a mostly active window
+        self.n_stepped = 0  # neuron-steps stepped (for tests and profiling)
+        self.n_skipped = 0  # neuron-steps advanced in closed form
+
+    # -- one window ----------------------------------------------------------
+    def _begin(self, currents):
+        """Start a window on ``currents`` of shape (S, B, L * F)."""
+        run = self.run
+        n_window = len(currents)
+        if self.wait:  # recently mostly active: step the layer, check later
+            self.wait -= 1
+            self.n_window, self.t = n_window, 0
+            self.n_stepped += n_window * run.counts.size
+            return
+        dtype = run.dtype
+        d = self.decay
+        flat = currents.reshape(n_window, -1)  # (S, B * L * F)
+        powers = (d ** np.arange(n_window - 1, -1, -1)).astype(dtype)  # (S,)
+        drive = powers @ flat  # (B * L * F,): sum_s d^(S-1-s) I_s
+        state = run.state
+        v = state.v.reshape(-1)
+        rest = self.offset * sum(d**j for j in range(n_window))
+        top = v * dtype.type(d**n_window)  # free potential at the window's end
+        top += dtype.type(rest)
+        np.maximum(top, v, out=top)
+        top += dtype.type(self.gain * d ** -(n_window - 1)) * drive
+        floor = run.neuron._threshold_floor(state, self.prepared, n_window)
+        floor = np.reshape(floor, -1) if np.ndim(floor) else float(floor)
+        tol = QUIET_TOLERANCE * (1.0 + float(np.max(np.abs(floor))))
+        active = top >= floor - tol  # (B * L * F,)
+        refractory = getattr(state, "refractory", None)
+        if refractory is not None:
+            active |= refractory.reshape(-1) > 0
+        spiked = self._last_spiked()
+        active[spiked] = True  # they inhibit, but not themselves
+        ids = active.nonzero()[0]  # sorted flat indices
+        self.n_window, self.t = n_window, 0
+        if len(ids) > ALL_ACTIVE_FRACTION * v.size:
+            self.n_stepped += n_window * v.size
+            self.wait = self.backoff  # 1, 2, 4, ... windows without a check
+            self.backoff = min(max(2 * self.backoff, 1), 8)
+            if not self.full and self.inhibits:  # the layer's step reads its buffer
+                self.run.competition.inhibitory_current(
+                    self.spikes, run.neighbours, out=run.inhibition, spiked=spiked
+                )
+            self.full = True
+            return
+        self.full = False
+        self.backoff = 0
+        self.n_stepped += n_window * len(ids)
+        self.n_skipped += n_window * (v.size - len(ids))
+        self.powers, self.drive, self.ids = powers, drive, ids
+        self.group = ids // self.n_filters  # (n_active,), sorted
+        self.state = type(state)(*(a.reshape(-1)[ids] for a in state))
+        self.currents = flat[:, ids]  # (S, n_active)
+        self.weighted = np.zeros(int(np.prod(self.group_shape)), dtype)  # (B * L,)
+        self.previous = None
+        if spiked.size and self.inhibits:  # inhibition at the window's first step
+            counts = self._counts(spiked)
+            self.weighted += powers[0] * counts
+            self.previous = (counts, np.searchsorted(ids, spiked))
+
+    def _last_spiked(self):
+        """Flat indices of the spikes of the step before the window."""
+        if self.full:
+            return self.run_spikes.ravel().nonzero()[0] if self.t else self.spiked
+        return self.spiked
+
+    def _counts(self, spiked):
+        """Spikes per location, (B * L,) in the run's dtype."""
+        counts = np.bincount(spiked // self.n_filters, minlength=len(self.weighted))
+        return counts.astype(self.weighted.dtype)
+
+    def _end(self):
+        """Advance the quiet neurons in closed form, write back the active ones."""
+        run = self.run
+        state = run.state
+        drive = self.drive
+        if self.inhibits:
+            total = self.inhibition * self.weighted  # (B * L,)
+            if self.near_t is not None:
+                near = self.weighted.reshape(self.group_shape) @ self.near_t
+                total += self.between * near.reshape(-1)
+            drive = drive.reshape(-1, self.n_filters)  # (B * L, F)
+            drive -= total[:, None].astype(drive.dtype, copy=False)
+            drive = drive.reshape(-1)
+        run.neuron._advance(state, drive, self.n_window, self.prepared)
+        for full, part in zip(state, self.state, strict=True):
+            full.reshape(-1)[self.ids] = part
+
+    # -- one step ------------------------------------------------------------
+    def step(self, currents, offset: int) -> np.ndarray:
+        """Step ``offset`` of the chunk ``currents`` (S_chunk, B, L * F); returns
+        this step's spikes, (B, L, F) bool (a reused buffer)."""
+        if offset % QUIET_STEPS == 0:
+            self._begin(currents[offset : offset + QUIET_STEPS])
+        self.t += 1
+        if self.full:
+            self.run_spikes = self.run.step(None, currents[offset])
+            return self.run_spikes
+        return self._step_active(self.t - 1)
+
+    def _step_active(self, t):
+        current = self.currents[t]  # (n_active,)
+        if self.previous is not None:
+            counts, own = self.previous
+            inhibition = self.inhibition * counts[self.group]
+            if own.size:
+                inhibition[own] -= self.inhibition  # not by its own spike
+            if self.near_t is not None:
+                near = (counts.reshape(self.group_shape) @ self.near_t).reshape(-1)
+                inhibition += self.between * near[self.group]
+            current = current - inhibition
+        run = self.run
+        _, local, self.state = run.neuron._step(
+            self.state, current, run.dt, select=self.select
+        )
+        spiked = self.ids[local]
+        run.counts.reshape(-1)[spiked] += 1
+        flat = self.spikes.reshape(-1)
+        flat[self.spiked] = False
+        flat[spiked] = True
+        self.spiked = spiked
+        self.previous = None
+        if self.inhibits and local.size:
+            counts = self._counts(spiked)
+            if t + 1 < self.n_window:  # felt at the next step of this window
+                self.weighted += self.powers[t + 1] * counts
+            self.previous = (counts, local)
+        if t + 1 == self.n_window:
+            self._end()
+        return self.spikes
+
+    def _select(self, candidates, margin):
+        """``Competition(k=1).select`` on the compact arrays of the active neurons."""
+        flat = candidates.nonzero()[0]
+        if flat.size <= 1:
+            return candidates
+        group = self.group[flat]
+        if not (group[1:] == group[:-1]).any():
+            return candidates
+        keep = np.zeros_like(candidates)
+        keep[flat[first_best(group, margin[flat])]] = True
+        return keep

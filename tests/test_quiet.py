@@ -1,0 +1,219 @@
+"""Exact skipping of quiet neurons (stdp_lab._quiet): the same spikes as stepping
+every neuron, and the closed forms it rests on."""
+
+import numpy as np
+import pytest
+
+from stdp_lab import _quiet, network
+from stdp_lab.competition import Competition
+from stdp_lab.connectivity import Conv2D, Dense, LocallyConnected2D
+from stdp_lab.encoding import PoissonEncoder
+from stdp_lab.network import Layer, LayerParams, simulate
+from stdp_lab.neurons import IF, LIF, AdaptiveLIF, Izhikevich
+
+IMAGE = (8, 8)
+
+
+def connectivity(kind, n_filters=6):
+    if kind == "dense":
+        return Dense(IMAGE, n_filters=n_filters)
+    if kind == "local":
+        return LocallyConnected2D(IMAGE, kernel_size=4, stride=2, n_filters=n_filters)
+    return Conv2D(IMAGE, kernel_size=4, stride=2, n_filters=n_filters)
+
+
+NEURONS = {
+    "lif": lambda: LIF(
+        tau_mem=20.0,
+        v_rest=-65.0,
+        v_reset=-64.0,
+        v_thresh=-58.0,
+        t_ref=2.0,
+        resistance=20.0,
+    ),
+    "lif_no_refractory": lambda: LIF(tau_mem=10.0, v_thresh=0.5, t_ref=0.0),
+    "if": lambda: IF(v_thresh=2.0, v_reset=0.0, t_ref=1.0),
+    "adaptive": lambda: AdaptiveLIF(
+        tau_mem=30.0, v_thresh=0.6, t_ref=3.0, theta_plus=0.2, tau_theta=50.0
+    ),
+}
+
+COMPETITIONS = {
+    "wta": lambda: Competition(k=1, inhibition=5.0),
+    "soft": lambda: Competition(inhibition=2.0),
+    "between": lambda: Competition(
+        k=1, inhibition=4.0, inhibition_between=1.0, neighbourhood=1
+    ),
+    "none": lambda: Competition(),
+}
+
+
+class Spy:
+    """Records the QuietWindows the simulator makes."""
+
+    def __init__(self, monkeypatch):
+        self.made = []
+        original = _quiet.QuietWindows
+
+        def make(*args, **kwargs):
+            windows = original(*args, **kwargs)
+            self.made.append(windows)
+            return windows
+
+        monkeypatch.setattr(_quiet, "QuietWindows", make)
+
+    @property
+    def skipped(self):
+        return sum(w.n_skipped for w in self.made)
+
+
+def run(layers, params, X, n_steps=60, seed=0):
+    steps = PoissonEncoder(max_rate=300.0).steps(
+        X, n_steps, 1.0, np.arange(len(X)) + seed
+    )
+    return simulate(layers, params, steps)
+
+
+def layer_and_params(kind, neuron, competition, seed=0, scale=1.0):
+    layer = Layer(
+        connectivity(kind),
+        neuron=NEURONS[neuron](),
+        competition=COMPETITIONS[competition](),
+    )
+    rng = np.random.default_rng(seed)
+    params = layer.initial_params(rng)
+    weights = params.weights * scale
+    theta = None
+    if params.theta is not None:  # learned thresholds, some negative
+        theta = rng.uniform(-0.1, 0.3, size=params.theta.shape)
+    return layer, LayerParams(weights, theta)
+
+
+@pytest.mark.parametrize("kind", ["dense", "local", "conv"])
+@pytest.mark.parametrize("neuron", list(NEURONS))
+@pytest.mark.parametrize("competition", list(COMPETITIONS))
+def test_skipping_gives_the_spikes_of_stepping_every_neuron(
+    kind, neuron, competition, monkeypatch
+):
+    """Counts equal, in float64, to the layer stepped neuron by neuron, with windows
+    that straddle chunks of currents (chunks of 7 steps, windows of 5)."""
+    layer, params = layer_and_params(kind, neuron, competition, scale=4.0)
+    X = np.random.default_rng(1).uniform(0, 1, size=(5, 64))
+    monkeypatch.setattr(_quiet, "QUIET_STEPS", 0)  # off: every neuron every step
+    reference = run([layer], [params], X).counts[0]
+    monkeypatch.setattr(_quiet, "QUIET_STEPS", 5)
+    row_bytes = 5 * connectivity(kind).n_locations * 6 * 8
+    monkeypatch.setattr(network, "CURRENT_CHUNK_BYTES", 7 * row_bytes)
+    spy = Spy(monkeypatch)
+    counts = run([layer], [params], X).counts[0]
+    assert reference.sum() > 20
+    np.testing.assert_array_equal(counts, reference)
+    assert len(spy.made) == 1
+
+
+@pytest.mark.parametrize("kind", ["dense", "local"])
+def test_strong_inhibition_lets_most_neurons_skip(kind, monkeypatch):
+    """With Diehl & Cook-like inhibition almost every neuron is quiet after the
+    first winners, and the counts still equal those of full stepping; a second
+    layer sees the same spikes."""
+    layer = Layer(
+        connectivity(kind, n_filters=20),
+        neuron=AdaptiveLIF(
+            tau_mem=100.0,
+            v_rest=-65.0,
+            v_reset=-60.0,
+            v_thresh=-52.0,
+            t_ref=5.0,
+            resistance=100.0,
+        ),
+        competition=Competition(k=1, inhibition=120.0),
+    )
+    params = layer.initial_params(np.random.default_rng(2))
+    second = Layer(
+        Dense((*layer.connectivity.output_grid, 20), n_filters=3),
+        neuron=IF(v_thresh=0.3),
+    )
+    params2 = second.initial_params(np.random.default_rng(3))
+    X = np.random.default_rng(4).uniform(0, 1, size=(6, 64))
+    monkeypatch.setattr(_quiet, "QUIET_STEPS", 0)
+    reference = run([layer, second], [params, params2], X, n_steps=150).counts
+    monkeypatch.setattr(_quiet, "QUIET_STEPS", 16)
+    spy = Spy(monkeypatch)
+    counts = run([layer, second], [params, params2], X, n_steps=150).counts
+    assert reference[0].sum() > 30 and reference[1].sum() > 0
+    np.testing.assert_array_equal(counts[0], reference[0])
+    np.testing.assert_array_equal(counts[1], reference[1])
+    (windows,) = spy.made
+    assert windows.n_skipped > 0.5 * (windows.n_skipped + windows.n_stepped)
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["learn", "record", "kwta", "negative", "per_neuron", "izhikevich"],
+)
+def test_skipping_is_off_where_the_closed_form_does_not_hold(change, monkeypatch):
+    spy = Spy(monkeypatch)
+    competition = Competition(k=3 if change == "kwta" else 1, inhibition=5.0)
+    neuron = LIF(tau_mem=10.0, v_thresh=0.5)
+    if change == "per_neuron":
+        neuron = LIF(tau_mem=np.linspace(5.0, 20.0, 6), v_thresh=0.5)
+    if change == "izhikevich":
+        neuron = Izhikevich()
+    layer = Layer(
+        connectivity("dense"),
+        neuron=neuron,
+        competition=competition,
+        rule="stdp",
+        w_min=-1.0,
+    )
+    params = layer.initial_params(np.random.default_rng(0))
+    if change == "negative":
+        params = LayerParams(params.weights - 0.05)
+    X = np.random.default_rng(1).uniform(0, 1, size=(3, 64))
+    steps = PoissonEncoder().steps(X, 20, 1.0)
+    simulate(
+        [layer],
+        [params],
+        steps,
+        learn=change == "learn",
+        record=("v",) if change == "record" else (),
+    )
+    assert spy.made == []
+
+
+@pytest.mark.parametrize("neuron", list(NEURONS))
+def test_advance_equals_steps_without_spikes(neuron):
+    """The closed form of n silent steps equals n steps of the model (float64)."""
+    model = NEURONS[neuron]()
+    rng = np.random.default_rng(0)
+    shape, n = (3, 2, 4), 9
+    state = model.initial_state(shape)
+    state.v[...] -= rng.uniform(1.0, 3.0, size=shape)  # well below threshold
+    if hasattr(state, "theta"):
+        state.theta[...] = rng.uniform(-0.2, 0.5, size=shape)
+    current = rng.uniform(0.0, 0.02, size=(n, *shape))
+    prepared = model._prepared(1.0, np.dtype(np.float64), shape[1:])
+    decay = float(model._linear(prepared)[0])
+    drive = sum(decay ** (n - 1 - s) * current[s] for s in range(n)).reshape(-1)
+    closed = type(state)(*(a.copy() for a in state))
+    model._advance(closed, drive, n, prepared)
+    for s in range(n):
+        spikes, state = model.step(state, current[s], 1.0)
+        assert not spikes.any()
+    for got, want in zip(closed, state, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_threshold_floor_is_the_lowest_threshold_of_the_window():
+    model = NEURONS["adaptive"]()
+    state = model.initial_state((2, 5))
+    state.theta[...] = np.array([[-0.3, -0.1, 0.0, 0.1, 0.4]] * 2)
+    prepared = model._prepared(1.0, np.dtype(np.float64), (5,))
+    n = 30
+    floor = model._threshold_floor(state, prepared, n)
+    thresholds = [model.v_thresh + state.theta.copy()]  # the window's start too
+    for _ in range(n):  # no input: no spikes, theta only decays
+        model.step(state, 0.0, 1.0)
+        thresholds.append(model.v_thresh + state.theta.copy())
+    lowest = np.min(thresholds, axis=0)
+    np.testing.assert_allclose(floor, lowest, rtol=1e-12)
