@@ -37,9 +37,12 @@ neuron, up to float rounding (the tests compare spike counts exactly in float64)
 neurons within a relative ``1e-4`` of threshold are stepped, so rounding cannot
 turn a bound into a wrong skip.
 
-Used for presentations without learning (inference, ``transform``), on the first
-layer, when the competition is ``k=None`` or ``k=1``; otherwise the simulator
-steps every neuron.
+Used on the first layer when the competition is ``k=None`` or ``k=1``, in
+inference and while learning with a rule made of pair terms (pair STDP, Diehl &
+Cook's rule: :class:`~stdp_lab.network._PairSums` only needs the spikes) and
+``w_min >= 0``; while a batch learns adaptive thresholds, the quiet neurons get
+the other samples' increments at the window's end, decayed as stepping would
+decay them. Otherwise the simulator steps every neuron.
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ from .neurons._base import _param_names
 QUIET_STEPS = 16
 
 #: Above this fraction of active neurons a window steps the whole layer in place.
-ALL_ACTIVE_FRACTION = 0.5
+ALL_ACTIVE_FRACTION = 0.1
 
 #: Relative margin below threshold within which a neuron is stepped anyway.
 QUIET_TOLERANCE = 1e-4
@@ -63,11 +66,14 @@ QUIET_TOLERANCE = 1e-4
 
 def quiet_windows(run, record):
     """A :class:`QuietWindows` for the layer run ``run``, or None when the
-    closed form does not apply (learning, recording, a nonlinear neuron model,
-    per-neuron parameters, ``k > 1``, negative weights)."""
+    closed form does not apply (recording, a rule that steps traces, a
+    nonlinear neuron model, per-neuron parameters, ``k > 1``, negative
+    weights)."""
     neuron = run.neuron
-    if QUIET_STEPS < 2 or record or run.learn or run.adapt:
+    if QUIET_STEPS < 2 or record:
         return None
+    if run.learn and (run.pair_sums is None or run.layer.w_min < 0):
+        return None  # the rule reads every neuron's traces at every step
     if any(np.ndim(getattr(neuron, name)) for name in _param_names(type(neuron))):
         return None  # compact states need scalar parameters
     prepared = neuron._prepared(run.dt, run.dtype, ())
@@ -94,6 +100,14 @@ class QuietWindows:
 
     def __init__(self, run, prepared):
         n_samples, n_locations, n_filters = run.shape
+        # While a batch learns, a spike raises that neuron's threshold in every
+        # sample (AdaptiveLIF.share_adaptation); quiet neurons get the window's
+        # increments at its end, decayed as stepping would decay them.
+        self.share = run.share_theta
+        if self.share:
+            self.theta_plus = float(prepared["theta_plus"])
+            self.theta_decay = float(prepared["theta_decay"])
+        self.n_neurons = n_locations * n_filters
         self.run = run
         self.prepared = prepared
         decay, gain, offset = (float(c) for c in run.neuron._linear(prepared))
@@ -110,7 +124,8 @@ class QuietWindows:
         self.spiked = np.zeros(0, dtype=np.intp)  # their flat indices
         self.full = True  # the layer's own step, as at a presentation's start
         self.t = 0  # steps taken in the current window
-        self.wait = 0  # windows to step in full before the next check
+        # Windows to step in full before the next check: none is quiet at rest.
+        self.wait = 1
         self.backoff = 0  # the next wait after a mostly active window
         self.n_stepped = 0  # neuron-steps stepped (for tests and profiling)
         self.n_skipped = 0  # neuron-steps advanced in closed form
@@ -150,8 +165,8 @@ class QuietWindows:
         self.n_window, self.t = n_window, 0
         if len(ids) > ALL_ACTIVE_FRACTION * v.size:
             self.n_stepped += n_window * v.size
-            self.wait = self.backoff  # 1, 2, 4, ... windows without a check
-            self.backoff = min(max(2 * self.backoff, 1), 8)
+            self.wait = self.backoff  # 0, 2, 8, 8, ... windows without a check
+            self.backoff = min(max(4 * self.backoff, 2), 8)
             if not self.full and self.inhibits:  # the layer's step reads its buffer
                 self.run.competition.inhibitory_current(
                     self.spikes, run.neighbours, out=run.inhibition, spiked=spiked
@@ -168,6 +183,10 @@ class QuietWindows:
         self.currents = flat[:, ids]  # (S, n_active)
         self.weighted = np.zeros(int(np.prod(self.group_shape)), dtype)  # (B * L,)
         self.previous = None
+        if self.share:
+            self.neuron = ids % self.n_neurons  # (n_active,)
+            self.shared = np.zeros(self.n_neurons)  # sum_s td^(S-1-s) spikes_s
+            self.theta_powers = self.theta_decay ** np.arange(n_window - 1, -1, -1)
         if spiked.size and self.inhibits:  # inhibition at the window's first step
             counts = self._counts(spiked)
             self.weighted += powers[0] * counts
@@ -198,22 +217,26 @@ class QuietWindows:
             drive -= total[:, None].astype(drive.dtype, copy=False)
             drive = drive.reshape(-1)
         run.neuron._advance(state, drive, self.n_window, self.prepared)
+        if self.share:
+            theta = state.theta.reshape(-1, self.n_neurons)  # (B, L * F)
+            theta += (self.theta_plus * self.shared).astype(theta.dtype)
         for full, part in zip(state, self.state, strict=True):
             full.reshape(-1)[self.ids] = part
 
     # -- one step ------------------------------------------------------------
-    def step(self, currents, offset: int) -> np.ndarray:
-        """Step ``offset`` of the chunk ``currents`` (S_chunk, B, L * F); returns
-        this step's spikes, (B, L, F) bool (a reused buffer)."""
+    def step(self, currents, offset: int, pre_spikes, pre_flat) -> np.ndarray:
+        """Step ``offset`` of the chunk ``currents`` (S_chunk, B, L * F), whose
+        input spikes are ``pre_spikes`` (flat indices ``pre_flat``); returns this
+        step's spikes, (B, L, F) bool (a reused buffer)."""
         if offset % QUIET_STEPS == 0:
             self._begin(currents[offset : offset + QUIET_STEPS])
         self.t += 1
         if self.full:
-            self.run_spikes = self.run.step(None, currents[offset])
+            self.run_spikes = self.run.step(pre_spikes, currents[offset], pre_flat)
             return self.run_spikes
-        return self._step_active(self.t - 1)
+        return self._step_active(self.t - 1, pre_spikes, pre_flat)
 
-    def _step_active(self, t):
+    def _step_active(self, t, pre_spikes, pre_flat):
         current = self.currents[t]  # (n_active,)
         if self.previous is not None:
             counts, own = self.previous
@@ -225,7 +248,7 @@ class QuietWindows:
                 inhibition += self.between * near[self.group]
             current = current - inhibition
         run = self.run
-        _, local, self.state = run.neuron._step(
+        spikes, local, self.state = run.neuron._step(
             self.state, current, run.dt, select=self.select
         )
         spiked = self.ids[local]
@@ -240,6 +263,14 @@ class QuietWindows:
             if t + 1 < self.n_window:  # felt at the next step of this window
                 self.weighted += self.powers[t + 1] * counts
             self.previous = (counts, local)
+        if self.share and local.size:
+            total = np.bincount(spiked % self.n_neurons, minlength=self.n_neurons)
+            others = total[self.neuron] - spikes  # (n_active,): own one counted
+            theta = self.state.theta
+            theta += (self.theta_plus * others).astype(theta.dtype)
+            self.shared += self.theta_powers[t] * total
+        if run.learn:
+            run._learn(pre_spikes, pre_flat, self.spikes, spiked)
         if t + 1 == self.n_window:
             self._end()
         return self.spikes

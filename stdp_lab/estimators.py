@@ -38,6 +38,9 @@ _LAYERS = ("local", "conv", "dense")
 #: dtype of the weights, thresholds and neuron state, whatever the dtype of X.
 SIMULATION_DTYPE = np.float32
 
+#: Samples simulated together by ``transform`` (at least ``batch_size``).
+TRANSFORM_CHUNK = 256
+
 
 def _row_seeds(X: np.ndarray, key: int) -> np.ndarray:
     """One 64-bit seed per row from the row's bytes and ``key``.
@@ -575,7 +578,9 @@ class SpikingFeatureLearner(
         Xs = self._scale(X)
         seeds = _row_seeds(X, self.transform_seed_)
         params = LayerParams(self.weights_, self.thresholds_)
-        chunk = max(self.batch_size, 64)
+        # Inference needs no batch for learning: larger chunks spread the
+        # per-step work of the simulator over more samples.
+        chunk = max(self.batch_size, TRANSFORM_CHUNK)
         bounds = [(s, min(s + chunk, len(Xs))) for s in range(0, len(Xs), chunk)]
 
         def run(lo, hi):

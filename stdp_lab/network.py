@@ -44,8 +44,9 @@ within the batch, as it would be if the samples came one by one (with
 ``batch_size=1`` this is exactly the paper's rule). Without learning each sample
 adapts on its own, so features never depend on the other samples.
 
-Without learning, a first layer of linear neurons (LIF, IF, adaptive LIF) with
-``k=None`` or ``k=1`` is stepped in windows of a few steps in which only the
+A first layer of linear neurons (LIF, IF, adaptive LIF) with ``k=None`` or
+``k=1`` (learning, if at all, with pair sums) is stepped in windows of a few
+steps in which only the
 neurons that could reach threshold are stepped; the others (after a winner's
 inhibition, nearly all) are advanced in closed form at the window's end, with
 the same spikes as stepping them (see ``stdp_lab._quiet``).
@@ -745,7 +746,7 @@ def _simulate(
             pre_flat = None
         for i, run in enumerate(runs):
             if i == 0 and quiet is not None:
-                spikes = quiet.step(chunk, offset)
+                spikes = quiet.step(chunk, offset, x, pre_flat)
             else:
                 spikes = run.step(x, current, pre_flat)
             current = pre_flat = None
