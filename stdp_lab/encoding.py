@@ -36,6 +36,8 @@ __all__ = [
 # Poisson inter-spike gaps; the rare overflow is completed by further draws.
 _N_SD_GAPS = 3.0
 _EXTRA_GAPS = 2
+# Expected spikes per block of streams drawn together (see PoissonEncoder._events).
+_BLOCK_SPIKES = 2**15
 
 
 def _check_seeds(seeds, n_samples: int) -> np.ndarray:
@@ -334,8 +336,21 @@ class PoissonEncoder(Encoder):
             return empty, empty
         sample, feature = np.divmod(streams, n_features)
         keys = _mix(_mix(seeds.astype(np.uint64)[sample]) + feature.astype(np.uint64))
-        times, owner = _poisson_times(keys, p[streams], n_timesteps)
-        return times, streams[owner]
+        p = p[streams]
+        # Streams in blocks of about _BLOCK_SPIKES expected spikes, so that the
+        # dozens of passes over the draws stay in the processor's cache (each
+        # stream's draws do not depend on the blocks).
+        expected = np.cumsum(p) * n_timesteps
+        cuts = np.searchsorted(
+            expected, np.arange(1, expected[-1] // _BLOCK_SPIKES + 1) * _BLOCK_SPIKES
+        )
+        times, owners = [], []
+        for lo, hi in zip((0, *cuts), (*cuts, len(p)), strict=True):
+            if hi > lo:
+                t, owner = _poisson_times(keys[lo:hi], p[lo:hi], n_timesteps)
+                times.append(t)
+                owners.append(streams[lo:hi][owner])
+        return np.concatenate(times), np.concatenate(owners)
 
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)

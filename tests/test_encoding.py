@@ -401,3 +401,17 @@ def test_poisson_first_and_last_steps_have_probability_p(monkeypatch, shrink_dra
     n_before = before.sum()
     conditional = spikes[-1][before].mean()
     assert abs(conditional - p) < 5 * np.sqrt(p * (1 - p) / n_before)
+
+
+def test_poisson_blocks_of_streams_do_not_change_the_trains(monkeypatch):
+    """Streams are drawn in blocks that fit the cache; each stream's draws depend
+    only on its key, so any block size gives the same spikes."""
+    X = np.random.default_rng(0).uniform(0, 1, size=(6, 50))
+    seeds = np.arange(6)
+    trains = []
+    for block in (2**20, 40, 1):  # one block, several, one stream per block
+        monkeypatch.setattr(encoding, "_BLOCK_SPIKES", block)
+        trains.append(PoissonEncoder(max_rate=300.0).encode(X, 80, 1.0, seeds))
+    assert trains[0].sum() > 1000
+    np.testing.assert_array_equal(trains[1], trains[0])
+    np.testing.assert_array_equal(trains[2], trains[0])
