@@ -11,6 +11,7 @@ from stdp_lab.encoding import PoissonEncoder
 from stdp_lab.network import Layer, LayerParams, simulate
 from stdp_lab.neurons import IF, LIF, AdaptiveLIF, Izhikevich
 from stdp_lab.plasticity import DiehlCookSTDP, PairSTDP
+from stdp_lab.presets import diehl_cook_neuron
 
 IMAGE = (8, 8)
 
@@ -38,12 +39,6 @@ NEURONS = {
         tau_mem=30.0, v_thresh=0.6, t_ref=3.0, theta_plus=0.2, tau_theta=50.0
     ),
 }
-
-
-def DC_NEURON(**params):
-    """Diehl & Cook's excitatory neuron (stdp_lab.presets.diehl_cook_neuron)."""
-    dc = dict(tau_mem=100.0, v_rest=-65.0, v_reset=-60.0, v_thresh=-52.0)
-    return AdaptiveLIF(**dc, t_ref=5.0, resistance=100.0, **params)
 
 
 COMPETITIONS = {
@@ -130,14 +125,7 @@ def test_strong_inhibition_lets_most_neurons_skip(kind, monkeypatch):
     layer sees the same spikes."""
     layer = Layer(
         connectivity(kind, n_filters=20),
-        neuron=AdaptiveLIF(
-            tau_mem=100.0,
-            v_rest=-65.0,
-            v_reset=-60.0,
-            v_thresh=-52.0,
-            t_ref=5.0,
-            resistance=100.0,
-        ),
+        neuron=diehl_cook_neuron(),
         competition=Competition(k=1, inhibition=120.0),
     )
     params = layer.initial_params(np.random.default_rng(2))
@@ -214,7 +202,7 @@ def test_skipping_while_learning_gives_the_same_weights(
     counts, weights and thresholds equal those of stepping every neuron."""
     layer = Layer(
         connectivity(kind, n_filters=12),
-        neuron=DC_NEURON(theta_plus=0.5),
+        neuron=diehl_cook_neuron().set_params(theta_plus=0.5),
         competition=Competition(k=1, inhibition=120.0),
         rule=rule,
     )
