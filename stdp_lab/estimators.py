@@ -38,8 +38,10 @@ _LAYERS = ("local", "conv", "dense")
 #: dtype of the weights, thresholds and neuron state, whatever the dtype of X.
 SIMULATION_DTYPE = np.float32
 
-#: Samples simulated together by ``transform`` (at least ``batch_size``).
+#: Samples simulated together by ``transform``: at least ``batch_size``, at
+#: most TRANSFORM_CHUNK and, above that, no more than TRANSFORM_NEURONS neurons.
 TRANSFORM_CHUNK = 256
+TRANSFORM_NEURONS = 2**17
 
 
 def _row_seeds(X: np.ndarray, key: int) -> np.ndarray:
@@ -579,8 +581,12 @@ class SpikingFeatureLearner(
         seeds = _row_seeds(X, self.transform_seed_)
         params = LayerParams(self.weights_, self.thresholds_)
         # Inference needs no batch for learning: larger chunks spread the
-        # per-step work of the simulator over more samples.
-        chunk = max(self.batch_size, TRANSFORM_CHUNK)
+        # per-step work of the simulator over more samples, as long as a step's
+        # neuron state stays small enough for the processor's cache.
+        n_neurons = layer.connectivity.n_locations * layer.connectivity.n_filters
+        chunk = max(
+            self.batch_size, min(TRANSFORM_CHUNK, TRANSFORM_NEURONS // n_neurons)
+        )
         bounds = [(s, min(s + chunk, len(Xs))) for s in range(0, len(Xs), chunk)]
 
         def run(lo, hi):
