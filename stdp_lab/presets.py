@@ -8,7 +8,7 @@ from .estimators import SpikingFeatureLearner
 from .neurons import AdaptiveLIF
 from .plasticity import DiehlCookSTDP, PairSTDP
 
-__all__ = ["diehl_cook_2015", "diehl_cook_neuron", "mnist_conv"]
+__all__ = ["count_layer", "diehl_cook_2015", "diehl_cook_neuron", "mnist_conv"]
 
 
 def diehl_cook_neuron() -> AdaptiveLIF:
@@ -151,3 +151,69 @@ def mnist_conv(**params) -> SpikingFeatureLearner:
     )
     config.update(params)
     return SpikingFeatureLearner(**config)
+
+
+def count_layer(n_neurons: int = 400, **params) -> SpikingFeatureLearner:
+    """A Diehl & Cook (2015) layer that learns from another layer's spike counts.
+
+    The second layer of a two-layer pipeline such as ``mnist_conv() ->
+    count_layer() -> SpikeCountClassifier``: :func:`diehl_cook_2015`'s dense
+    layer of ``n_neurons`` adaptive-threshold neurons with winner-take-all
+    inhibition and pair STDP, fed with a vector of spike counts instead of
+    pixels. Each count of at least 1 drives its input at the encoder's full
+    rate (``input_scale=1``: the counts are binarised, an input is either active
+    or silent), each neuron's incoming weights are normalised to a mean of 0.1
+    (``norm="auto"``), and the threshold rises by ``theta_plus=0.4`` mV per
+    spike, eight times the paper's 0.05: with a few hundred active inputs at
+    128 Hz the drive is strong, and a stronger homeostasis keeps every neuron in
+    use and lets several neurons answer each sample. The presentation is 100
+    steps of 1 ms instead of 250 (as accurate here, and 2.5 times faster).
+
+    These values were chosen on a validation split of MNIST's training set
+    (the last 10,000 images; never the test set) with the pooled counts of
+    ``mnist_conv(n_filters=32)`` as input; see ``benchmarks/bench_mnist.py``
+    for the figures.
+
+    Parameters
+    ----------
+    n_neurons : int, default=400
+        Neurons of the layer.
+    **params
+        Any other :class:`SpikingFeatureLearner` parameter, overriding these.
+
+    Returns
+    -------
+    SpikingFeatureLearner
+
+    Notes
+    -----
+    With counts :math:`c_i` and the encoder's maximum rate :math:`r_{max}`,
+    input :math:`i` fires as a Poisson process of rate
+
+    .. math:: r_i = r_{max} \\min(c_i / s, 1), \\qquad s = 1,
+
+    so that :math:`r_i = r_{max}` for every :math:`c_i \\geq 1` and
+    :math:`r_i = 0` for :math:`c_i = 0`.
+
+    References
+    ----------
+    .. [1] Diehl, P. U. & Cook, M. (2015). Unsupervised learning of digit
+       recognition using spike-timing-dependent plasticity. Front. Comput.
+       Neurosci. 9:99.
+
+    Examples
+    --------
+    >>> from stdp_lab.presets import count_layer
+    >>> layer = count_layer(100)
+    >>> layer.n_filters, layer.input_scale, layer.neuron.theta_plus
+    (100, 1.0, 0.4)
+    """
+    config = dict(
+        image_shape=None,
+        input_scale=1.0,
+        norm="auto",
+        neuron=diehl_cook_neuron().set_params(theta_plus=0.4),
+        n_timesteps=100,
+    )
+    config.update(params)
+    return diehl_cook_2015(n_neurons, **config)
