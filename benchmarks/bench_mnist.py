@@ -3,7 +3,7 @@
 The pipeline is stdp_lab's own estimators and scikit-learn's::
 
     SpikingFeatureLearner(connectivity="conv", pooling=...)  # STDP, one pass
-      -> StandardScaler -> LogisticRegression               # linear readout
+      -> sqrt -> StandardScaler -> LogisticRegression       # linear readout
     SpikingFeatureLearner -> SpikingFeatureLearner           # vote readout: a second,
       -> SpikeCountClassifier                                # dense STDP layer
 
@@ -48,7 +48,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from stdp_lab import SpikeCountClassifier
 from stdp_lab.datasets import load_mnist
@@ -80,12 +80,25 @@ CONFIG = dict(random_state=0, n_filters=32)
 LAYER2 = dict(n_neurons=800, random_state=0)
 #: Weighting of the vote readout (``SpikeCountClassifier``), chosen on validation.
 VOTE_WEIGHTING = "proportion"
-#: Inverse regularisation of the logistic regression (chosen on validation).
-C = 0.1
+#: The linear readout: square roots of the counts (which steady the variance of
+#: Poisson-like counts, Anscombe 1948), standardised, then a logistic regression
+#: with inverse regularisation C. Chosen on the validation split (readout on the
+#: first 50,000 training images' features, scored on the last 10,000): counts as
+#: they are, C 0.1: 97.72%; log(1 + count), C 0.1: 97.74%; square roots, C 0.3 /
+#: 0.1 / 0.03 / 0.01 / 0.003: 97.59 / 97.86 / 98.03 / 98.14 / 98.01%; square
+#: roots with a pyramid of 3 x 3 and 1 x 1 pooled sums appended, C 0.01:
+#: 98.16% (not worth 25% more features); LinearSVC on square roots, C 0.001:
+#: 97.64%.
+C = 0.01
 
 
-def readout():
-    return make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=1000))
+def readout(sqrt=True, C=C):
+    """The linear readout (``sqrt=False``, ``C=0.1``: the raw-pixel baseline's)."""
+    return make_pipeline(
+        FunctionTransformer(np.sqrt if sqrt else None),
+        StandardScaler(),
+        LogisticRegression(C=C, max_iter=1000),
+    )
 
 
 def peak_rss_mb() -> float:
@@ -221,7 +234,7 @@ def main(argv=None) -> int:
     )
 
     start = time.perf_counter()
-    pixels = readout().fit(X_train / 255.0, y_train)
+    pixels = readout(sqrt=False, C=0.1).fit(X_train / 255.0, y_train)
     pixel_accuracy = float(pixels.score(X_test / 255.0, y_test))
     pixel_s = time.perf_counter() - start
     print(f"raw pixels + logistic regression: {pixel_accuracy:.4f} ({pixel_s:.1f} s)")
