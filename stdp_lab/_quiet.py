@@ -57,6 +57,10 @@ from .neurons._base import _param_names
 #: passes over all neurons more often.
 QUIET_STEPS = 16
 
+#: Below this many neurons (samples x locations x filters) a step is a few
+#: numpy calls on tiny arrays, cheaper than the windows' bookkeeping (batch 1).
+QUIET_MIN_NEURONS = 4096
+
 #: Above this fraction of active neurons a window steps the whole layer in place.
 ALL_ACTIVE_FRACTION = 0.1
 
@@ -68,9 +72,9 @@ def quiet_windows(run, record):
     """A :class:`QuietWindows` for the layer run ``run``, or None when the
     closed form does not apply (recording, a rule that steps traces, a
     nonlinear neuron model, per-neuron parameters, ``k > 1``, negative
-    weights)."""
+    weights) or does not pay (fewer than ``QUIET_MIN_NEURONS`` neurons)."""
     neuron = run.neuron
-    if QUIET_STEPS < 2 or record:
+    if QUIET_STEPS < 2 or record or run.counts.size < QUIET_MIN_NEURONS:
         return None
     if run.learn and (run.pair_sums is None or run.layer.w_min < 0):
         return None  # the rule reads every neuron's traces at every step

@@ -51,6 +51,12 @@ COMPETITIONS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def small_layers_skip_too(monkeypatch):
+    """The tests' layers are small: let them use the windows anyway."""
+    monkeypatch.setattr(_quiet, "QUIET_MIN_NEURONS", 0)
+
+
 class Spy:
     """Records the QuietWindows the simulator makes."""
 
@@ -157,6 +163,7 @@ def test_strong_inhibition_lets_most_neurons_skip(kind, monkeypatch):
         "negative",
         "per_neuron",
         "izhikevich",
+        "small",
     ],
 )
 def test_skipping_is_off_where_the_closed_form_does_not_hold(change, monkeypatch):
@@ -164,6 +171,8 @@ def test_skipping_is_off_where_the_closed_form_does_not_hold(change, monkeypatch
     recording, k > 1, per-neuron parameters or a nonlinear model: every neuron
     is stepped."""
     spy = Spy(monkeypatch)
+    if change == "small":  # 3 samples x 6 neurons: the windows do not pay
+        monkeypatch.setattr(_quiet, "QUIET_MIN_NEURONS", 19)
     competition = Competition(k=3 if change == "kwta" else 1, inhibition=5.0)
     neuron = LIF(tau_mem=10.0, v_thresh=0.5)
     if change == "per_neuron":
