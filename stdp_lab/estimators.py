@@ -589,8 +589,8 @@ class SpikingFeatureLearner(
         )
         bounds = [(s, min(s + chunk, len(Xs))) for s in range(0, len(Xs), chunk)]
 
-        def run(lo, hi):
-            steps = encoder.steps(Xs[lo:hi], self.n_timesteps, self.dt, seeds[lo:hi])
+        def run(X_chunk, seeds_chunk):  # a worker receives its chunk only
+            steps = encoder.steps(X_chunk, self.n_timesteps, self.dt, seeds_chunk)
             counts = simulate([layer], [params], steps, dt=self.dt).counts[0]
             return _pool_counts(counts, grid, window)  # (B, n_features_out)
 
@@ -599,10 +599,12 @@ class SpikingFeatureLearner(
             with self._progress(len(Xs), "transform") as bar:
                 parts = []
                 for lo, hi in bounds:
-                    parts.append(run(lo, hi))
+                    parts.append(run(Xs[lo:hi], seeds[lo:hi]))
                     bar.update(hi - lo)
         else:
-            parts = Parallel(n_jobs=n_jobs)(delayed(run)(lo, hi) for lo, hi in bounds)
+            parts = Parallel(n_jobs=n_jobs)(
+                delayed(run)(Xs[lo:hi], seeds[lo:hi]) for lo, hi in bounds
+            )
         n_out = self._n_features_out
         out = np.concatenate(parts) if parts else np.empty((0, n_out))
         return out.astype(X.dtype, copy=False)
