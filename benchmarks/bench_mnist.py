@@ -71,6 +71,8 @@ CONFIG = dict(random_state=0, n_filters=32)
 #:   800 neurons, theta_plus 0.4, 150 steps: 94.0 / 94.9%; 100 steps: 94.2 / 95.2%
 #:     (random_state=1: 93.9 / 95.0%; pair STDP a_plus 5e-3: 93.5 / 94.5%)
 #:   1,600 neurons, theta_plus 0.4, 100 steps: 94.1 / 94.7%
+#:   800 neurons, theta_plus 0.6, 100 steps: 94.3 / 95.1%
+#:   1,000 neurons, theta_plus 0.4, 100 steps: 94.0 / 95.0%
 #: (Diehl & Cook's values, 400 neurons, 250 steps, theta_plus 0.05 and the 25%
 #: quantile of the counts as full drive: 91.1%, with 16 filters.) Screened
 #: first on 10,000 images: full drive at a count of 2 instead of 1 (84 -> 70%),
