@@ -126,8 +126,9 @@ def load(args):
     )
 
 
-def learned_features(config, X_fit, X_train, X_test, n_jobs, verbose):
-    learner = mnist_conv(**config, n_jobs=n_jobs, verbose=verbose)
+def fit_transform(learner, X_fit, X_train, X_test):
+    """Fit ``learner`` on X_fit (one pass, no labels) and return it with the
+    features of X_train and X_test and the fit and transform times."""
     start = time.perf_counter()
     learner.fit(X_fit)
     fit_seconds = time.perf_counter() - start
@@ -138,18 +139,15 @@ def learned_features(config, X_fit, X_train, X_test, n_jobs, verbose):
     return learner, F_train, F_test, fit_seconds, transform_seconds
 
 
+def learned_features(config, X_fit, X_train, X_test, n_jobs, verbose):
+    learner = mnist_conv(**config, n_jobs=n_jobs, verbose=verbose)
+    return fit_transform(learner, X_fit, X_train, X_test)
+
+
 def second_layer(F_train, F_test, n_jobs, verbose):
-    """Fit the vote readout's second layer on the training features (one pass)
-    and return it with the counts of both sets and the fit and transform times."""
+    """The vote readout's second layer, learned from all training features."""
     layer2 = count_layer(**LAYER2, n_jobs=n_jobs, verbose=verbose)
-    start = time.perf_counter()
-    layer2.fit(F_train)
-    fit_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    G_train = layer2.transform(F_train)
-    G_test = layer2.transform(F_test)
-    transform_seconds = time.perf_counter() - start
-    return layer2, G_train, G_test, fit_seconds, transform_seconds
+    return fit_transform(layer2, F_train, F_train, F_test)
 
 
 def main(argv=None) -> int:

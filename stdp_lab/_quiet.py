@@ -117,13 +117,10 @@ class QuietWindows:
         decay, gain, offset = (float(c) for c in run.neuron._linear(prepared))
         self.decay, self.gain, self.offset = decay, gain, offset
         self.n_filters = n_filters
-        self.group_shape = (n_samples, n_locations)
+        self.n_groups = n_samples * n_locations
         competition = run.competition
         self.select = self._select if competition.k == 1 and n_filters > 1 else None
-        self.inhibition = float(competition.inhibition)
-        self.between = float(competition.inhibition_between)
         self.inhibits = competition.inhibits
-        self.near_t = None if run.neighbours is None else run.neighbours.T  # (L, L)
         self.spikes = np.zeros(run.shape, dtype=bool)  # this step's (compact mode)
         self.spiked = np.zeros(0, dtype=np.intp)  # their flat indices
         self.full = True  # the layer's own step, as at a presentation's start
@@ -185,10 +182,10 @@ class QuietWindows:
         self.group = ids // self.n_filters  # (n_active,), sorted
         self.state = type(state)(*(a.reshape(-1)[ids] for a in state))
         self.currents = flat[:, ids]  # (S, n_active)
-        self.weighted = np.zeros(int(np.prod(self.group_shape)), dtype)  # (B * L,)
+        self.weighted = np.zeros(self.n_groups, dtype)  # (B * L,)
         self.previous = None
         if self.share:
-            self.neuron = ids % self.n_neurons  # (n_active,)
+            self.neuron_id = ids % self.n_neurons  # (n_active,), within a sample
             self.shared = np.zeros(self.n_neurons)  # sum_s td^(S-1-s) spikes_s
             self.theta_powers = self.theta_decay ** np.arange(n_window - 1, -1, -1)
         if spiked.size and self.inhibits:  # inhibition at the window's first step
@@ -204,7 +201,7 @@ class QuietWindows:
 
     def _counts(self, spiked):
         """Spikes per location, (B * L,) in the run's dtype."""
-        counts = np.bincount(spiked // self.n_filters, minlength=len(self.weighted))
+        counts = np.bincount(spiked // self.n_filters, minlength=self.n_groups)
         return counts.astype(self.weighted.dtype)
 
     def _end(self):
@@ -213,10 +210,7 @@ class QuietWindows:
         state = run.state
         drive = self.drive
         if self.inhibits:
-            total = self.inhibition * self.weighted  # (B * L,)
-            if self.near_t is not None:
-                near = self.weighted.reshape(self.group_shape) @ self.near_t
-                total += self.between * near.reshape(-1)
+            total = run.competition.location_current(self.weighted, run.neighbours)
             drive = drive.reshape(-1, self.n_filters)  # (B * L, F)
             drive -= total[:, None].astype(drive.dtype, copy=False)
             drive = drive.reshape(-1)
@@ -242,16 +236,14 @@ class QuietWindows:
 
     def _step_active(self, t, pre_spikes, pre_flat):
         current = self.currents[t]  # (n_active,)
+        run = self.run
         if self.previous is not None:
             counts, own = self.previous
-            inhibition = self.inhibition * counts[self.group]
-            if own.size:
-                inhibition[own] -= self.inhibition  # not by its own spike
-            if self.near_t is not None:
-                near = (counts.reshape(self.group_shape) @ self.near_t).reshape(-1)
-                inhibition += self.between * near[self.group]
+            competition = run.competition
+            inhibition = competition.location_current(counts, run.neighbours)
+            inhibition = inhibition[self.group]  # (n_active,)
+            inhibition[own] -= competition.inhibition  # not by its own spike
             current = current - inhibition
-        run = self.run
         spikes, local, self.state = run.neuron._step(
             self.state, current, run.dt, select=self.select
         )
@@ -269,7 +261,7 @@ class QuietWindows:
             self.previous = (counts, local)
         if self.share and local.size:
             total = np.bincount(spiked % self.n_neurons, minlength=self.n_neurons)
-            others = total[self.neuron] - spikes  # (n_active,): own one counted
+            others = total[self.neuron_id] - spikes  # (n_active,): own one counted
             theta = self.state.theta
             theta += (self.theta_plus * others).astype(theta.dtype)
             self.shared += self.theta_powers[t] * total

@@ -147,6 +147,31 @@ class Competition(BaseEstimator):
             near &= dist <= self.neighbourhood
         return near.astype(np.float64)
 
+    def location_current(self, counts, neighbours):
+        """Inhibitory current at each location from the spikes per location.
+
+        Parameters
+        ----------
+        counts : ndarray of shape (n_samples * n_locations,)
+            Spikes of each location (or any weighted sum of them over steps:
+            the current is linear in them).
+        neighbours : ndarray of shape (n_locations, n_locations) or None
+            From :meth:`neighbour_matrix`.
+
+        Returns
+        -------
+        current : ndarray of shape (n_samples * n_locations,)
+            What every neuron of the location receives: ``inhibition`` per spike
+            of the location plus ``inhibition_between`` per spike of a
+            neighbouring location. A neuron that spiked receives ``inhibition``
+            less (not from its own spike), as in :meth:`inhibitory_current`.
+        """
+        current = self.inhibition * counts
+        if neighbours is not None:
+            near = counts.reshape(-1, neighbours.shape[0]) @ neighbours.T  # (B, L)
+            current += self.inhibition_between * near.reshape(-1)
+        return current
+
     def inhibitory_current(
         self,
         spikes: np.ndarray,

@@ -504,3 +504,19 @@ def test_update_every_changes_the_weights_the_next_steps_see():
     np.testing.assert_array_equal(s_once[early], s_every[early])
     assert not np.array_equal(s_once[late], s_every[late])
     assert not np.allclose(once.params[0].weights, every.params[0].weights)
+
+
+def test_location_current_is_the_inhibitory_current_before_the_own_spike():
+    """Per-location current (linear in the counts) minus the neuron's own spike
+    gives inhibitory_current, with neighbouring locations."""
+    rng = np.random.default_rng(5)
+    spikes = rng.random((3, 6, 4)) < 0.2  # (B, L, F)
+    competition = Competition(inhibition=2.5, inhibition_between=0.7, neighbourhood=1)
+    neighbours = competition.neighbour_matrix((2, 3))
+    expected = competition.inhibitory_current(
+        spikes, neighbours, out=np.empty(spikes.shape)
+    )
+    counts = spikes.sum(axis=-1).reshape(-1).astype(float)  # (B * L,)
+    per_location = competition.location_current(counts, neighbours)
+    got = per_location.reshape(3, 6, 1) - competition.inhibition * spikes
+    np.testing.assert_allclose(got, expected)

@@ -105,11 +105,14 @@ def layer_and_params(kind, neuron, competition, seed=0, scale=1.0):
 @pytest.mark.parametrize("kind", ["dense", "local", "conv"])
 @pytest.mark.parametrize("neuron", list(NEURONS))
 @pytest.mark.parametrize("competition", list(COMPETITIONS))
+@pytest.mark.parametrize("fraction", [1.0, 0.3])
 def test_skipping_gives_the_spikes_of_stepping_every_neuron(
-    kind, neuron, competition, monkeypatch
+    kind, neuron, competition, fraction, monkeypatch
 ):
     """Counts equal, in float64, to the layer stepped neuron by neuron, with windows
-    that straddle chunks of currents (chunks of 7 steps, windows of 5)."""
+    that straddle chunks of currents (chunks of 7 steps, windows of 5); every
+    window after the first compact (fraction 1), or some stepped in full."""
+    monkeypatch.setattr(_quiet, "ALL_ACTIVE_FRACTION", fraction)
     layer, params = layer_and_params(kind, neuron, competition, scale=4.0)
     X = np.random.default_rng(1).uniform(0, 1, size=(5, 64))
     monkeypatch.setattr(_quiet, "QUIET_STEPS", 0)  # off: every neuron every step
