@@ -104,7 +104,7 @@ class SpikeSteps:
     def step_indices(self, t: int) -> np.ndarray:
         """Flat indices ``b * n_features + i`` of the spikes of step ``t``.
 
-        A view, without repeats, in no particular order.
+        A view, without repeats, in ascending order.
         """
         return self._flat[self._bounds[t] : self._bounds[t + 1]]
 
@@ -128,14 +128,22 @@ class SpikeSteps:
         stop = self.n_timesteps if stop is None else stop
         n_samples, n_features = self.shape
         lo, hi = self._bounds[start], self._bounds[stop]
-        flat = self._flat[lo:hi]
-        sample, column = np.divmod(flat, n_features)
         counts = np.diff(self._bounds[start : stop + 1])  # (n_steps,)
-        step = np.repeat(np.arange(stop - start), counts)
-        row = step * n_samples + sample
         n_rows = (stop - start) * n_samples
-        data = np.ones(len(flat), dtype=np.float32)
-        return csr_array((data, (row, column)), shape=(n_rows, n_features))
+        # The events are ordered by (step, flat), so the flat index of the whole
+        # (n_steps, n_samples, n_features) array, ``key``, is sorted: each row's
+        # entries are a contiguous run of it, with its columns in ascending order.
+        key = np.repeat(np.arange(stop - start) * (n_samples * n_features), counts)
+        key += self._flat[lo:hi]  # (nnz,)
+        row_starts = np.arange(n_rows + 1) * n_features  # key of each row's column 0
+        indptr = np.searchsorted(key, row_starts)  # (n_rows + 1,)
+        column = key - np.repeat(row_starts[:-1], np.diff(indptr))
+        data = np.ones(len(key), dtype=np.float32)
+        spikes = csr_array(
+            (data, column, indptr), shape=(n_rows, n_features), copy=False
+        )
+        spikes.has_canonical_format = True  # sorted, no repeats, by construction
+        return spikes
 
 
 class Encoder(BaseEstimator):
@@ -197,8 +205,14 @@ class Encoder(BaseEstimator):
         self._check_params(dt)
 
         times, flat = self._events(X, n_timesteps, dt, seeds)
-        # One stable sort by time; then each step is a contiguous slice. Small
-        # unsigned keys let numpy use its (faster) radix sort.
+        # Events ordered by (time, flat): each step is then a contiguous slice,
+        # and each (step, sample) row of the sparse form too, its inputs in
+        # ascending order (see SpikeSteps.csr). The encoders give them ordered
+        # by flat, so one stable sort by time is enough; small unsigned keys
+        # let numpy use its (faster) radix sort.
+        if flat.size and np.any(flat[1:] < flat[:-1]):
+            by_flat = np.argsort(flat, kind="stable")
+            times, flat = times[by_flat], flat[by_flat]
         if n_timesteps <= np.iinfo(np.uint16).max:
             times = times.astype(np.uint16)
         order = np.argsort(times, kind="stable")
@@ -246,7 +260,8 @@ class Encoder(BaseEstimator):
 
         ``flat`` indexes the C-ordered ``(n_samples, n_features)`` array, and
         ``times`` is an int array in ``[0, n_timesteps - 1]``. An input spikes at
-        most once per step: no ``(time, flat)`` pair may repeat.
+        most once per step: no ``(time, flat)`` pair may repeat. Events ordered
+        by ``flat`` save a sort (:meth:`steps` sorts them otherwise).
         """
         raise NotImplementedError
 
@@ -393,7 +408,8 @@ def _poisson_times(keys, p, n_timesteps):
     Returns
     -------
     times, streams : ndarray of shape (n_events,)
-        Step (in ``[0, n_timesteps - 1]``) and stream index of each spike.
+        Step (in ``[0, n_timesteps - 1]``) and stream index of each spike,
+        ordered by stream.
     """
     n_streams = p.shape[0]
     previous = np.full(n_streams, -1, dtype=np.int64)  # time of the last spike
@@ -422,7 +438,11 @@ def _poisson_times(keys, p, n_timesteps):
         streams = streams[more]
         previous = segment_last[more]
         round_ += 1
-    return np.concatenate(times_chunks), np.concatenate(streams_chunks)
+    times, owner = np.concatenate(times_chunks), np.concatenate(streams_chunks)
+    if round_ > 1:  # the later rounds' spikes go back among their streams'
+        order = np.argsort(owner, kind="stable")
+        times, owner = times[order], owner[order]
+    return times, owner
 
 
 def _segmented_times(keys, round_, p, n_gaps, previous):

@@ -415,3 +415,52 @@ def test_poisson_blocks_of_streams_do_not_change_the_trains(monkeypatch):
     assert trains[0].sum() > 1000
     np.testing.assert_array_equal(trains[1], trains[0])
     np.testing.assert_array_equal(trains[2], trains[0])
+
+
+class _ShuffledPoisson(PoissonEncoder):
+    """A Poisson encoder whose events come in a random order (a subclass that
+    ignores the ordering hint of ``_events``)."""
+
+    def _events(self, X, n_timesteps, dt, seeds):
+        times, flat = super()._events(X, n_timesteps, dt, seeds)
+        order = np.random.default_rng(5).permutation(len(flat))
+        return times[order], flat[order]
+
+
+@pytest.mark.parametrize("shrink_draws", [False, True])
+@pytest.mark.parametrize(
+    "encoder", [PoissonEncoder(300.0), _ShuffledPoisson(300.0), RankOrderEncoder()]
+)
+def test_csr_equals_scipy_coo_construction(monkeypatch, encoder, shrink_draws):
+    """``SpikeSteps.csr`` builds the CSR arrays directly from the sorted events;
+    it must equal scipy's own COO -> CSR conversion (canonical: columns sorted
+    within each row), for every slice of steps, with every step in ascending
+    order, also when the encoder needs later rounds of draws or gives its events
+    unordered."""
+    from scipy.sparse import coo_array
+
+    if shrink_draws:
+        monkeypatch.setattr(encoding, "_N_SD_GAPS", 0.0)
+        monkeypatch.setattr(encoding, "_EXTRA_GAPS", 0)
+    rng = np.random.default_rng(1)
+    X = rng.uniform(0, 1, size=(7, 40)) * (rng.uniform(size=(7, 40)) < 0.7)
+    dense = encoder.encode(X, 60, 1.0, np.arange(7))  # (T, B, N)
+    if not isinstance(encoder, _ShuffledPoisson):  # the library's own: ordered
+        _, flat = encoder._events(X, 60, 1.0, np.arange(7))
+        assert np.all(np.diff(flat) >= 0)
+    steps = encoder.steps(X, 60, 1.0, np.arange(7))
+    for t in range(60):
+        indices = steps.step_indices(t)
+        assert np.all(np.diff(indices) > 0)
+        np.testing.assert_array_equal(indices, np.flatnonzero(dense[t]))
+    for start, stop in [(0, 60), (13, 29), (59, 60), (7, 7)]:
+        got = steps.csr(start, stop)
+        rows, cols = np.nonzero(dense[start:stop].reshape(-1, 40))
+        want = coo_array(
+            (np.ones(len(rows), np.float32), (rows, cols)), shape=got.shape
+        ).tocsr()
+        want.sum_duplicates()  # canonical: sorted columns within rows
+        np.testing.assert_array_equal(got.indptr, want.indptr)
+        np.testing.assert_array_equal(got.indices, want.indices)
+        assert got.dtype == np.float32 and np.all(got.data == 1)
+        assert got.has_canonical_format
