@@ -438,10 +438,15 @@ def _poisson_times(keys, p, n_timesteps):
         streams = streams[more]
         previous = segment_last[more]
         round_ += 1
-    times, owner = np.concatenate(times_chunks), np.concatenate(streams_chunks)
-    if round_ > 1:  # the later rounds' spikes go back among their streams'
-        order = np.argsort(owner, kind="stable")
-        times, owner = times[order], owner[order]
+    times, owner = times_chunks[0], streams_chunks[0]
+    if round_ > 1:  # the few later spikes go back among their streams' (in order)
+        later_times = np.concatenate(times_chunks[1:])
+        later = np.concatenate(streams_chunks[1:])
+        where = np.searchsorted(owner, later, side="right")
+        times, owner = (
+            np.insert(times, where, later_times),
+            np.insert(owner, where, later),
+        )
     return times, owner
 
 
