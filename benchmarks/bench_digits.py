@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
+from _common import fit_transform
 from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, train_test_split
@@ -33,13 +33,9 @@ from stdp_lab.datasets import load_mnist
 
 
 def evaluate(learner, X_train, y_train, X_test, y_test) -> dict:
-    start = time.perf_counter()
-    learner.fit(X_train)
-    fit_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    F_train = learner.transform(X_train)
-    F_test = learner.transform(X_test)
-    transform_seconds = time.perf_counter() - start
+    _, F_train, F_test, fit_seconds, transform_seconds = fit_transform(
+        learner, X_train, X_train, X_test
+    )
     # Readout hyperparameters are chosen by 3-fold cross-validation on the
     # training features: no test labels.
     logreg = GridSearchCV(

@@ -40,12 +40,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
-import resource
 import time
 from pathlib import Path
 
 import numpy as np
+from _common import fit_transform, peak_rss_mb
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
@@ -104,13 +103,6 @@ def readout(sqrt=True, C=C):
     )
 
 
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process in MB (joblib's worker processes,
-    still alive when this is read, are not included)."""
-    scale = 1024 * 1024 if platform.system() == "Darwin" else 1024  # bytes vs KiB
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale
-
-
 def load(args):
     X_train, y_train, X_test, y_test = load_mnist()
     if args.validation:  # the last 10k of the training set play the test set
@@ -124,19 +116,6 @@ def load(args):
         X_test[:n_test].astype(np.float32),
         y_test[:n_test],
     )
-
-
-def fit_transform(learner, X_fit, X_train, X_test):
-    """Fit ``learner`` on X_fit (one pass, no labels) and return it with the
-    features of X_train and X_test and the fit and transform times."""
-    start = time.perf_counter()
-    learner.fit(X_fit)
-    fit_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    F_train = learner.transform(X_train)
-    F_test = learner.transform(X_test)
-    transform_seconds = time.perf_counter() - start
-    return learner, F_train, F_test, fit_seconds, transform_seconds
 
 
 def learned_features(config, X_fit, X_train, X_test, n_jobs, verbose):

@@ -27,22 +27,18 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import time
 from pathlib import Path
 
 import numpy as np
+from _common import peak_rss_mb
 
 from stdp_lab import SpikeCountClassifier, SpikingFeatureLearner
 from stdp_lab.datasets import load_mnist
 from stdp_lab.presets import diehl_cook_2015
 
 RESULTS = Path(__file__).parent / "results" / "speed.json"
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def median_rate(make, X, repeats: int, what: str, **transform_params) -> float:

@@ -1,0 +1,35 @@
+"""What the benchmark scripts share: timing a learner and reading peak memory.
+
+The scripts run as ``python benchmarks/<script>.py``, so this folder is on
+``sys.path`` and they import this module as ``_common``.
+"""
+
+from __future__ import annotations
+
+import platform
+import resource
+import time
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process in MB (joblib's worker processes,
+    still alive when this is read, are not included)."""
+    scale = 1024 * 1024 if platform.system() == "Darwin" else 1024  # bytes vs KiB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale
+
+
+def fit_transform(learner, X_fit, X_train, X_test):
+    """Fit ``learner`` on ``X_fit`` (one pass, no labels) and transform both sets.
+
+    Returns
+    -------
+    learner, F_train, F_test, fit_seconds, transform_seconds
+    """
+    start = time.perf_counter()
+    learner.fit(X_fit)
+    fit_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    F_train = learner.transform(X_train)
+    F_test = learner.transform(X_test)
+    transform_seconds = time.perf_counter() - start
+    return learner, F_train, F_test, fit_seconds, transform_seconds
