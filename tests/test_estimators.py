@@ -88,6 +88,20 @@ def test_features_independent_of_batch_and_order(digits):
     np.testing.assert_array_equal(model.transform(X), full)
 
 
+def test_transform_timesteps_changes_transform_only(digits):
+    """``transform_timesteps`` sets the presentation of ``transform`` alone: the
+    learned model is that of ``n_timesteps``, and the features are those of the
+    same model presented for ``transform_timesteps`` steps."""
+    X = digits[0][:40]
+    plain = small(n_timesteps=30).fit(X)
+    short = small(n_timesteps=30, transform_timesteps=12).fit(X)
+    np.testing.assert_array_equal(short.weights_, plain.weights_)
+    np.testing.assert_array_equal(short.thresholds_, plain.thresholds_)
+    F = short.transform(X)
+    np.testing.assert_array_equal(F, plain.set_params(n_timesteps=12).transform(X))
+    assert F.sum() < plain.set_params(n_timesteps=30).transform(X).sum()
+
+
 def test_n_jobs_gives_identical_output(digits):
     X = digits[0][:300]
     model = small().fit(X[:32])
@@ -179,6 +193,8 @@ def test_image_shape_channels_and_non_square():
         ({"encoder": "morse"}, lambda X: X, "encoder"),
         ({"connectivity": "sparse"}, lambda X: X, "connectivity"),
         ({"n_timesteps": 0}, lambda X: X, "n_timesteps"),
+        ({"transform_timesteps": 0}, lambda X: X, "transform_timesteps"),
+        ({"transform_timesteps": 2.5}, lambda X: X, "transform_timesteps"),
         ({"kernel_size": 9}, lambda X: X, "kernel_size"),
         ({"batch_size": 0}, lambda X: X, "batch_size"),
         ({"dt": -1.0}, lambda X: X, "dt"),
