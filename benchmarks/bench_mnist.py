@@ -71,7 +71,8 @@ CONFIG = dict(random_state=0, n_filters=32)
 #:   400 neurons, 150 steps, theta_plus 0.2: 92.9 / 93.8%; 0.4: 93.3 / 94.1%
 #:   400 neurons, theta_plus 0.4, 250 steps: 92.9 / 93.6%; 100 steps: 93.5 / 94.2%
 #:   800 neurons, theta_plus 0.4, 150 steps: 94.0 / 94.9%; 100 steps: 94.2 / 95.2%
-#:     (random_state=1: 93.9 / 95.0%; pair STDP a_plus 5e-3: 93.5 / 94.5%)
+#:     (random_state=1: 93.9 / 95.0% with an earlier simulator, 95.13% now;
+#:     pair STDP a_plus 5e-3: 93.5 / 94.5%)
 #:   1,600 neurons, theta_plus 0.4, 100 steps: 94.1 / 94.7%
 #:   800 neurons, theta_plus 0.6, 100 steps: 94.3 / 95.1%
 #:   1,000 neurons, theta_plus 0.4, 100 steps: 94.0 / 95.0%

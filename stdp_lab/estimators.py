@@ -619,7 +619,11 @@ class SpikingFeatureLearner(
                     parts.append(run(Xs[lo:hi], seeds[lo:hi]))
                     bar.update(hi - lo)
         else:
-            parts = Parallel(n_jobs=n_jobs)(
+            # No memmapping of the arguments (joblib's default above 1 MB): every
+            # task would share the model's weights through a temporary file
+            # whose clean-up cost about 1 s per call, more than a DC400 network
+            # takes for 1,000 samples; pickling them costs ~1 ms per MB instead.
+            parts = Parallel(n_jobs=n_jobs, max_nbytes=None)(
                 delayed(run)(Xs[lo:hi], seeds[lo:hi]) for lo, hi in bounds
             )
         n_out = self._n_features_out
