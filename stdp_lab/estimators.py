@@ -194,8 +194,9 @@ class SpikingFeatureLearner(
         ``n_timesteps``. A shorter presentation than in learning counts mostly
         the first spikes of each sample, those of the neurons whose weights
         match it best, before the adaptive thresholds of the winners let others
-        in (on MNIST, a second Diehl & Cook layer that learned with 100 steps
-        voted better when read out over 70: see ``benchmarks/bench_mnist.py``).
+        in (on MNIST, second Diehl & Cook layers that learned over 70 steps
+        voted better when read out over 50, one that learned over 100 steps
+        when read out over 70: see ``benchmarks/bench_mnist.py``).
     dt : float, default=1.0
         Time step in ms.
     competition : str or Competition, default=None
