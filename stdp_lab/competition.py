@@ -163,14 +163,21 @@ class Competition(BaseEstimator):
         current : ndarray of shape (n_samples * n_locations,)
             What every neuron of the location receives: ``inhibition`` per spike
             of the location plus ``inhibition_between`` per spike of a
-            neighbouring location. A neuron that spiked receives ``inhibition``
-            less (not from its own spike), as in :meth:`inhibitory_current`.
+            neighbouring location. A neuron that spiked must then receive
+            ``inhibition`` less (not from its own spike, as in
+            :meth:`inhibitory_current`): the caller subtracts it.
         """
         current = self.inhibition * counts
         if neighbours is not None:
-            near = counts.reshape(-1, neighbours.shape[0]) @ neighbours.T  # (B, L)
-            current += self.inhibition_between * near.reshape(-1)
+            current += self._from_neighbours(counts, neighbours).reshape(-1)
         return current
+
+    def _from_neighbours(self, counts, neighbours):
+        """``inhibition_between`` times the spikes of the neighbouring locations,
+        (n_samples, n_locations), from ``counts`` of n_samples * n_locations."""
+        near = counts.reshape(-1, neighbours.shape[0]) @ neighbours.T  # (B, L)
+        near *= self.inhibition_between
+        return near
 
     def inhibitory_current(
         self,
@@ -217,8 +224,7 @@ class Competition(BaseEstimator):
         if neighbours is not None:
             per_location = np.zeros(spikes.shape[:2], dtype=out.dtype)  # (B, L)
             per_location.reshape(-1)[groups] = count
-            from_near = per_location @ neighbours.T  # (B, L)
-            out += self.inhibition_between * from_near[..., None]
+            out += self._from_neighbours(per_location, neighbours)[..., None]
         return out
 
 
