@@ -5,6 +5,7 @@ import pickle
 import joblib
 import numpy as np
 import pytest
+from scipy import signal
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_iris
 from sklearn.linear_model import LogisticRegression
@@ -202,6 +203,9 @@ def test_image_shape_channels_and_non_square():
         ({"pooling": "max"}, lambda X: X, "pooling"),
         ({"pooling": 2.5}, lambda X: X, "pooling"),
         ({"pooling": (2, 2, 2)}, lambda X: X, "pooling"),
+        ({"pooling": 2, "pooling_stride": 0}, lambda X: X, "pooling_stride"),
+        ({"pooling": 2, "pooling_stride": 1.5}, lambda X: X, "pooling_stride"),
+        ({"pooling_stride": (1, 1, 1)}, lambda X: X, "pooling_stride"),
     ],
 )
 def test_bad_input_is_named_and_leaves_a_fitted_model_unchanged(
@@ -250,15 +254,23 @@ def test_dask_backend_gives_identical_output(digits):
 # -- pooling -------------------------------------------------------------------
 
 
-def reference_pool(F, grid, n_filters, window):
-    """Window sums of location-major counts, with explicit loops (partial edges)."""
+def reference_pool(F, grid, n_filters, window, stride=None):
+    """Window sums of location-major counts, with explicit loops: a window
+    starts every ``stride`` locations until one reaches the grid's end."""
     rows, cols = grid
     ph, pw = window
+    sh, sw = stride or window
+    row_starts = [0]
+    while row_starts[-1] + ph < rows:
+        row_starts.append(row_starts[-1] + sh)
+    col_starts = [0]
+    while col_starts[-1] + pw < cols:
+        col_starts.append(col_starts[-1] + sw)
     pooled = []
     for sample in F:
         features = []
-        for r0 in range(0, rows, ph):
-            for c0 in range(0, cols, pw):
+        for r0 in row_starts:
+            for c0 in col_starts:
                 for f in range(n_filters):
                     total = 0.0
                     for r in range(r0, min(r0 + ph, rows)):
@@ -270,35 +282,52 @@ def reference_pool(F, grid, n_filters, window):
 
 
 @pytest.mark.parametrize(
-    "pooling, window, pool_grid",
+    "pooling, pooling_stride, window, stride, pool_grid",
     [
-        (2, (2, 2), (3, 3)),  # divides the 6 x 6 grid
-        ((4, 5), (4, 5), (2, 2)),  # partial last windows
-        ((1, 6), (1, 6), (6, 1)),
-        ("global", (6, 6), (1, 1)),
-        (10, (6, 6), (1, 1)),  # larger than the grid: all of it
+        (2, None, (2, 2), None, (3, 3)),  # divides the 6 x 6 grid
+        ((4, 5), None, (4, 5), None, (2, 2)),  # partial last windows
+        ((1, 6), None, (1, 6), None, (6, 1)),
+        ("global", 1, (6, 6), None, (1, 1)),  # the stride is ignored
+        (10, None, (6, 6), None, (1, 1)),  # larger than the grid: all of it
+        (2, 2, (2, 2), None, (3, 3)),  # the default stride, given
+        (3, 1, (3, 3), (1, 1), (4, 4)),  # overlapping windows
+        (4, (1, 3), (4, 4), (1, 3), (3, 2)),  # a partial last column window
+        ((2, 3), (4, 1), (2, 3), (4, 1), (2, 4)),  # rows 2 and 3 in no window
     ],
 )
 def test_pooling_sums_counts_over_windows_like_a_loop(
-    digits, pooling, window, pool_grid
+    digits, pooling, pooling_stride, window, stride, pool_grid
 ):
     X = digits[0][:30]
     params = dict(connectivity="conv", kernel_size=3, stride=1, n_filters=3)
     plain = small(**params).fit(X)
-    pooled = small(**params, pooling=pooling).fit(X)
+    pooled = small(**params, pooling=pooling, pooling_stride=pooling_stride).fit(X)
     # Pooling changes the features, never the learning.
     np.testing.assert_array_equal(plain.weights_, pooled.weights_)
     assert plain.layer_.connectivity.output_grid == (6, 6)
     F = plain.transform(X)
-    expected = reference_pool(F, (6, 6), 3, window)
+    expected = reference_pool(F, (6, 6), 3, window, stride)
     got = pooled.transform(X)
     np.testing.assert_array_equal(got, expected)
     assert pooled.pool_grid_ == pool_grid
     n_out = pool_grid[0] * pool_grid[1] * 3
     assert got.shape == (30, n_out)
     assert len(pooled.get_feature_names_out()) == n_out
-    # Every spike is counted once: the window sums add up to the total.
-    np.testing.assert_array_equal(got.sum(axis=1), F.sum(axis=1))
+    if stride is None:
+        # Non-overlapping windows count every spike once.
+        np.testing.assert_array_equal(got.sum(axis=1), F.sum(axis=1))
+
+
+def test_overlapping_pooling_equals_scipy_window_sums(digits):
+    """Stride-1 windows of a convolution's counts are a box filter of them."""
+    X = digits[0][:10]
+    params = dict(connectivity="conv", kernel_size=3, stride=1, n_filters=2)
+    plain = small(**params).fit(X)
+    pooled = small(**params, pooling=(2, 3), pooling_stride=1).fit(X)
+    counts = plain.transform(X).reshape(10, 6, 6, 2)
+    box = signal.convolve(counts, np.ones((1, 2, 3, 1)), mode="valid", method="direct")
+    expected = box.reshape(10, -1)  # (10, 5, 4, 2): the windows inside the grid
+    np.testing.assert_array_equal(pooled.transform(X), expected)
 
 
 def test_pooling_changed_after_fit_is_refused_at_transform(digits):
