@@ -30,6 +30,7 @@ from .encoding import make_encoder
 from .network import Layer, LayerParams, simulate
 from .neurons import make_neuron
 from .plasticity import make_rule
+from .pooling import pool, pooled_grid, resolve_pooling
 
 __all__ = ["SpikingFeatureLearner", "SpikeCountClassifier"]
 
@@ -63,56 +64,6 @@ def _row_seeds(X: np.ndarray, key: int) -> np.ndarray:
         ],
         dtype=np.uint64,
     )
-
-
-def _pool_windows(n: int, size: int, stride: int) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end (exclusive) of the pooling windows along one grid axis.
-
-    Windows of ``size`` locations start every ``stride`` locations, from 0 until
-    one reaches the end of the axis: ``ceil(max(n - size, 0) / stride) + 1`` of
-    them, so that every location is in a window. Where the stride does not fit,
-    the last window is partial (it ends at ``n``).
-    """
-    n_windows = -(-max(n - size, 0) // stride) + 1
-    starts = np.arange(n_windows) * stride
-    return starts, np.minimum(starts + size, n)
-
-
-def _pool_counts(counts: np.ndarray, grid, pooling) -> np.ndarray:
-    """Sum spike counts over (possibly overlapping) windows of the location grid.
-
-    Parameters
-    ----------
-    counts : ndarray of shape (n_samples, n_locations, n_filters)
-        Locations in C order over ``grid``.
-    grid : pair of int
-        ``(n_rows, n_cols)`` of locations, ``n_rows * n_cols = n_locations``.
-    pooling : pair of pairs of int or None
-        ``((ph, pw), (sh, sw))``: windows of ``ph x pw`` locations, starting
-        every ``sh`` rows and ``sw`` columns (see :func:`_pool_windows`). None:
-        no pooling.
-
-    Returns
-    -------
-    features : ndarray of shape (n_samples, n_windows * n_filters)
-        Ordered window-major (window rows, window columns, filters; C order).
-    """
-    n_samples, _, n_filters = counts.shape
-    if pooling is None:
-        return counts.reshape(n_samples, -1)  # (B, L * F)
-    (ph, pw), (sh, sw) = pooling
-    rows, cols = grid
-    # Summed-area table with a zero first row and column: a window's sum is
-    # then four look-ups. Counts are small integers, so float sums are exact.
-    table = np.zeros((n_samples, rows + 1, cols + 1, n_filters), dtype=counts.dtype)
-    table[:, 1:, 1:] = counts.reshape(n_samples, rows, cols, n_filters)
-    np.cumsum(table, axis=1, out=table)
-    np.cumsum(table, axis=2, out=table)
-    r0, r1 = _pool_windows(rows, ph, sh)
-    c0, c1 = _pool_windows(cols, pw, sw)
-    top, bottom = table[:, r0], table[:, r1]  # (B, nR, C + 1, F) each
-    pooled = bottom[:, :, c1] - bottom[:, :, c0] - top[:, :, c1] + top[:, :, c0]
-    return pooled.reshape(n_samples, -1)  # (B, nR, nC, F) -> (B, nR * nC * F)
 
 
 def _default_neuron():
@@ -287,10 +238,11 @@ class SpikingFeatureLearner(
             \\sum_{c = j s_w}^{\\min(j s_w + p_w, C) - 1} n_{b, rC + c, f},
 
     with :math:`n_{b,l,f}` the spike count of filter ``f`` at location ``l``,
-    for :math:`i \\le \\lceil \\max(R - p_h, 0) / s_h \\rceil` and
-    :math:`j \\le \\lceil \\max(C - p_w, 0) / s_w \\rceil` (with the default
-    strides, :math:`\\lceil R / p_h \\rceil \\times \\lceil C / p_w \\rceil`
-    windows).
+    for the windows that start at a row :math:`i s_h < R` and a column
+    :math:`j s_w < C`, up to the first that reaches the last row or column (with
+    the default strides, :math:`\\lceil R / p_h \\rceil \\times \\lceil C / p_w
+    \\rceil` windows). :func:`stdp_lab.pooling.pool_counts` computes the same
+    sums from the counts of a learner without pooling.
 
     With ``connectivity="conv"`` the rule's weight changes of all locations add
     up in the shared filters (``Conv2D.fold``), so the learning rate must be
@@ -472,19 +424,8 @@ class SpikingFeatureLearner(
         return layer, encoder, image_shape
 
     def _pooling(self, grid):
-        """``((ph, pw), (sh, sw))``: pooling window (clipped to the grid) and
-        stride in locations, or None."""
-        stride = self.pooling_stride
-        if stride is not None:
-            stride = check_pair(stride, "pooling_stride")
-        if self.pooling is None:
-            return None
-        if isinstance(self.pooling, str):
-            check_choice(self.pooling, "pooling", ("global",))
-            return tuple(grid), tuple(grid)
-        ph, pw = check_pair(self.pooling, "pooling")
-        window = (min(ph, grid[0]), min(pw, grid[1]))
-        return window, window if stride is None else stride
+        """The pooling window and stride in locations, or None (validated)."""
+        return resolve_pooling(self.pooling, self.pooling_stride, grid)
 
     # -- learning --------------------------------------------------------------
     def _validate_X(self, X, reset: bool) -> np.ndarray:
@@ -566,21 +507,11 @@ class SpikingFeatureLearner(
         self.weights_ = params.weights
         self.thresholds_ = params.theta
         self.n_samples_seen_ += n_epochs * len(X)
-        self.pool_grid_ = self._pool_grid(layer.connectivity.output_grid, pooling)
+        self.pool_grid_ = pooled_grid(layer.connectivity.output_grid, pooling)
         self._n_features_out = (
             self.pool_grid_[0] * self.pool_grid_[1] * layer.connectivity.n_filters
         )
         return self
-
-    @staticmethod
-    def _pool_grid(grid, pooling) -> tuple[int, int]:
-        if pooling is None:
-            return tuple(grid)
-        (ph, pw), (sh, sw) = pooling
-        return (
-            len(_pool_windows(grid[0], ph, sh)[0]),
-            len(_pool_windows(grid[1], pw, sw)[0]),
-        )
 
     def _learn_scale(self, X, image_shape) -> np.ndarray | float:
         if self.input_scale is not None:
@@ -628,10 +559,10 @@ class SpikingFeatureLearner(
         layer, encoder, _ = self._build(X.shape[1])
         grid = layer.connectivity.output_grid
         pooling = self._pooling(grid)
-        if self._pool_grid(grid, pooling) != self.pool_grid_:
+        if pooled_grid(grid, pooling) != self.pool_grid_:
             raise ValueError(
                 f"pooling={self.pooling!r}, pooling_stride={self.pooling_stride!r} "
-                f"give a pooling grid {self._pool_grid(grid, pooling)} but the "
+                f"give a pooling grid {pooled_grid(grid, pooling)} but the "
                 f"model was fitted with {self.pool_grid_}; refit after changing "
                 "pooling or pooling_stride"
             )
@@ -654,7 +585,7 @@ class SpikingFeatureLearner(
         def run(X_chunk, seeds_chunk):  # a worker receives its chunk only
             steps = encoder.steps(X_chunk, n_timesteps, self.dt, seeds_chunk)
             counts = simulate([layer], [params], steps, dt=self.dt).counts[0]
-            return _pool_counts(counts, grid, pooling)  # (B, n_features_out)
+            return pool(counts, grid, pooling)  # (B, n_features_out)
 
         n_jobs = self.n_jobs if self.n_jobs is not None else 1
         if n_jobs == 1 or len(bounds) == 1:
