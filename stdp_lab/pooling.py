@@ -58,6 +58,10 @@ def pooled_grid(grid, resolved) -> tuple[int, int]:
     return len(_windows(grid[0], ph, sh)[0]), len(_windows(grid[1], pw, sw)[0])
 
 
+#: Floats of the summed-area table of one block of samples in :func:`pool`.
+POOL_BLOCK_FLOATS = 2**22
+
+
 def pool(counts: np.ndarray, grid, resolved) -> np.ndarray:
     """Window sums of ``counts`` (n_samples, n_locations, n_filters) for a
     :func:`resolve_pooling` result; returns (n_samples, n_windows * n_filters),
@@ -67,17 +71,26 @@ def pool(counts: np.ndarray, grid, resolved) -> np.ndarray:
         return counts.reshape(n_samples, -1)  # (B, L * F)
     (ph, pw), (sh, sw) = resolved
     rows, cols = grid
-    # Summed-area table with a zero first row and column: a window's sum is
-    # then four look-ups. Counts are small integers, so float sums are exact.
-    table = np.zeros((n_samples, rows + 1, cols + 1, n_filters), dtype=counts.dtype)
-    table[:, 1:, 1:] = counts.reshape(n_samples, rows, cols, n_filters)
-    np.cumsum(table, axis=1, out=table)
-    np.cumsum(table, axis=2, out=table)
     r0, r1 = _windows(rows, ph, sh)
     c0, c1 = _windows(cols, pw, sw)
-    top, bottom = table[:, r0], table[:, r1]  # (B, nR, C + 1, F) each
-    pooled = bottom[:, :, c1] - bottom[:, :, c0] - top[:, :, c1] + top[:, :, c0]
-    return pooled.reshape(n_samples, -1)  # (B, nR, nC, F) -> (B, nR * nC * F)
+    out = np.empty((n_samples, len(r0), len(c0), n_filters), dtype=counts.dtype)
+    # Summed-area table with a zero first row and column: a window's sum is
+    # then four look-ups. Counts are small integers, so float sums are exact.
+    # Blocks of samples keep the table small (a few tens of MB).
+    block = max(1, POOL_BLOCK_FLOATS // ((rows + 1) * (cols + 1) * n_filters))
+    table = np.zeros((min(block, n_samples), rows + 1, cols + 1, n_filters), out.dtype)
+    for start in range(0, n_samples, block):
+        part = counts[start : start + block]
+        t = table[: len(part)]
+        t[:, 1:, 1:] = part.reshape(len(part), rows, cols, n_filters)
+        np.cumsum(t, axis=1, out=t)
+        np.cumsum(t, axis=2, out=t)
+        top, bottom = t[:, r0], t[:, r1]  # (b, nR, C + 1, F) each
+        window = out[start : start + block]
+        np.subtract(bottom[:, :, c1], bottom[:, :, c0], out=window)
+        window -= top[:, :, c1]
+        window += top[:, :, c0]
+    return out.reshape(n_samples, -1)  # (B, nR, nC, F) -> (B, nR * nC * F)
 
 
 def pool_counts(counts, grid, pooling, pooling_stride=None) -> np.ndarray:

@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import stdp_lab.pooling as pooling_module
 from stdp_lab import SpikingFeatureLearner
 from stdp_lab.datasets import load_digits
 from stdp_lab.pooling import pool_counts
@@ -93,3 +94,14 @@ def test_pool_counts_of_unpooled_features_equal_the_pooled_learner():
 def test_pool_counts_bad_input_is_named(args, error, match):
     with pytest.raises(error, match=match):
         pool_counts(*args)
+
+
+@pytest.mark.parametrize("block_floats", [1, 2 * 5 * 6 * 2, 10**9])
+def test_pool_counts_in_blocks_of_samples_equals_window_slicing(
+    monkeypatch, block_floats
+):
+    """Blocks of one sample, of two (the last one partial) and all at once."""
+    monkeypatch.setattr(pooling_module, "POOL_BLOCK_FLOATS", block_floats)
+    counts = np.random.default_rng(0).poisson(1.0, (5, 4 * 5 * 2)).astype(np.float64)
+    got = pool_counts(counts, (4, 5), (2, 3), pooling_stride=(1, 2))
+    np.testing.assert_array_equal(got, brute_force(counts, (4, 5), (2, 3), (1, 2)))
