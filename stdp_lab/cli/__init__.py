@@ -52,17 +52,27 @@ MODEL_FILENAME = "model.joblib"
 
 #: Learner configuration of ``stdp-lab demo`` (``SpikingFeatureLearner`` keyword
 #: arguments; ``random_state`` comes from ``--seed``, ``verbose`` is set to 1).
-#: The learner is :func:`stdp_lab.presets.mnist_conv` with these.
-DEMO_PARAMS = {"n_jobs": 2}
+#: The learner is :func:`stdp_lab.presets.mnist_conv` with these: its counts
+#: summed over overlapping 4 x 4 windows of its 12 x 12 locations at stride 1
+#: (9 x 9 windows x 16 filters = 1,296 features). Chosen on a validation split
+#: (learning from 2,000 training images, readout on 10,000, scored on the last
+#: 10,000 of the training set): 97.53% with the demo's readout, against 96.60%
+#: for the preset's 2 x 2 windows read out by StandardScaler and
+#: LogisticRegression(C=0.1) (3 x 3 windows at stride 1: 97.38%; 4 x 4 at
+#: stride 2: 97.18%).
+DEMO_PARAMS = {"n_jobs": 2, "pooling": 4, "pooling_stride": 1}
 #: MNIST training and test images of the default demo (the full test set).
 DEMO_N_TRAIN = 10_000
 DEMO_N_TEST = 10_000
 #: The learner learns from the first DEMO_N_FIT training images (one pass, no
 #: labels); the readouts are trained on the features of all DEMO_N_TRAIN.
 DEMO_N_FIT = 2_000
-#: Inverse regularisation of the demo's logistic regression (chosen, like the
-#: learner, on a validation split of the training set).
-DEMO_C = 0.1
+#: Inverse regularisation of the demo's logistic regression, which reads the
+#: square roots of the counts (they steady the variance of Poisson-like counts,
+#: Anscombe 1948), standardised. Chosen, like the learner, on a validation
+#: split of the training set: C 0.01 / 0.03 97.53 / 97.51%; the counts as they
+#: are, C 0.1: 96.84%.
+DEMO_C = 0.01
 #: ``--quick``: a run of a few seconds, for tests.
 QUICK_N_TRAIN = 300
 QUICK_N_TEST = 200

@@ -37,9 +37,10 @@ def _add_demo(subparsers) -> None:
             "Learn spiking features without labels on MNIST (a convolutional "
             "layer of 16 shared 5x5 filters with Diehl & Cook's STDP rule, "
             "stdp_lab.presets.mnist_conv, learning from the first "
-            f"{_cli.DEMO_N_FIT} training images), then read the pooled spike counts "
-            "of all training images out with LogisticRegression and with the "
-            "vote classifier, scored on held-out MNIST test images. Writes "
+            f"{_cli.DEMO_N_FIT} training images), then read the spike counts of "
+            "all training images (summed over overlapping 4x4 windows of "
+            "locations) out with LogisticRegression and with the vote "
+            "classifier, scored on held-out MNIST test images. Writes "
             "receptive_fields.png, confusion_matrix.png, raster.png and "
             "report.json into the output folder."
         ),
@@ -94,7 +95,7 @@ def _run_demo(args) -> int:
     _use_agg()
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
     from ..estimators import SpikeCountClassifier
     from ..presets import mnist_conv
@@ -131,7 +132,9 @@ def _run_demo(args) -> int:
 
     t0 = time.perf_counter()
     linear = make_pipeline(
-        StandardScaler(), LogisticRegression(C=_cli.DEMO_C, max_iter=1000)
+        FunctionTransformer(np.sqrt),
+        StandardScaler(),
+        LogisticRegression(C=_cli.DEMO_C, max_iter=1000),
     )
     linear.fit(F_train, y_train)
     y_linear = linear.predict(F_test)
