@@ -610,7 +610,7 @@ _ENCODERS = {
 }
 
 
-def make_encoder(encoder) -> Encoder:
+def make_encoder(encoder, name: str = "encoder") -> Encoder:
     """Return an encoder from a name or an instance.
 
     Parameters
@@ -618,6 +618,8 @@ def make_encoder(encoder) -> Encoder:
     encoder : {"poisson", "latency", "rank_order"} or Encoder
         A name gives a new instance with default parameters; an
         :class:`Encoder` instance is returned unchanged.
+    name : str, default="encoder"
+        The parameter's name in error messages.
 
     Returns
     -------
@@ -639,10 +641,10 @@ def make_encoder(encoder) -> Encoder:
     if isinstance(encoder, Encoder):
         return encoder
     if isinstance(encoder, str):
-        check_choice(encoder, "encoder", tuple(_ENCODERS))
+        check_choice(encoder, name, tuple(_ENCODERS))
         return _ENCODERS[encoder]()
     raise TypeError(
-        "encoder must be one of "
+        f"{name} must be one of "
         + ", ".join(repr(name) for name in _ENCODERS)
         + f" or an Encoder instance, got {type(encoder).__name__}"
     )

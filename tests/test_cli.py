@@ -123,8 +123,13 @@ def test_demo_quick_writes_figures_and_report(tmp_path, capsys):
     assert "samples/s" in text
 
 
-def test_output_spikes_add_up_to_the_features():
-    """The raster's spikes are those of transform: same scaling, seed, layer."""
+@pytest.mark.parametrize(
+    "transform_params, n_steps",
+    [({}, 15), ({"transform_timesteps": 9, "transform_encoder": 900.0}, 9)],
+)
+def test_output_spikes_add_up_to_the_features(transform_params, n_steps):
+    """The raster's spikes are those of transform: same scaling, seed, layer,
+    presentation (transform_timesteps) and encoder (transform_encoder)."""
     from stdp_lab import SpikingFeatureLearner
     from stdp_lab.datasets import load_digits
 
@@ -132,9 +137,16 @@ def test_output_spikes_add_up_to_the_features():
     X = X[:40].astype(np.float32)
     learner = SpikingFeatureLearner(n_timesteps=15, n_filters=4, random_state=1)
     learner.fit(X[:30])
+    if "transform_encoder" in transform_params:  # a Poisson encoder's rate
+        from stdp_lab.encoding import PoissonEncoder
+
+        rate = transform_params["transform_encoder"]
+        transform_params = dict(transform_params)
+        transform_params["transform_encoder"] = PoissonEncoder(max_rate=rate)
+    learner.set_params(**transform_params)
     for i in (30, 35):
         spikes = cli._output_spikes(learner, X[i])
-        assert spikes.shape == (15, learner.layer_.connectivity.n_outputs)
+        assert spikes.shape == (n_steps, learner.layer_.connectivity.n_outputs)
         features = learner.transform(X[i : i + 1])[0]
         assert features.sum() > 0
         np.testing.assert_array_equal(spikes.sum(axis=0), features)

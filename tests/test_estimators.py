@@ -16,6 +16,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from stdp_lab import SpikeCountClassifier, SpikingFeatureLearner
 from stdp_lab.datasets import load_digits
+from stdp_lab.encoding import PoissonEncoder
 from stdp_lab.plasticity import PairSTDP
 
 
@@ -101,6 +102,21 @@ def test_transform_timesteps_changes_transform_only(digits):
     F = short.transform(X)
     np.testing.assert_array_equal(F, plain.set_params(n_timesteps=12).transform(X))
     assert F.sum() < plain.set_params(n_timesteps=30).transform(X).sum()
+
+
+def test_transform_encoder_changes_transform_only(digits):
+    """``transform_encoder`` encodes the samples of ``transform`` alone: the
+    learned model is that of ``encoder``, and the features are those of the
+    same model with ``transform_encoder`` as its encoder."""
+    X = digits[0][:40]
+    slow, fast = PoissonEncoder(max_rate=200.0), PoissonEncoder(max_rate=600.0)
+    plain = small(encoder=slow).fit(X)
+    model = small(encoder=slow, transform_encoder=fast).fit(X)
+    np.testing.assert_array_equal(model.weights_, plain.weights_)
+    np.testing.assert_array_equal(model.thresholds_, plain.thresholds_)
+    F = model.transform(X)
+    np.testing.assert_array_equal(F, plain.set_params(encoder=fast).transform(X))
+    assert F.sum() > plain.set_params(encoder=slow).transform(X).sum()
 
 
 def test_n_jobs_gives_identical_output(digits):
@@ -196,6 +212,10 @@ def test_image_shape_channels_and_non_square():
         ({"n_timesteps": 0}, lambda X: X, "n_timesteps"),
         ({"transform_timesteps": 0}, lambda X: X, "transform_timesteps"),
         ({"transform_timesteps": 2.5}, lambda X: X, "transform_timesteps"),
+        ({"transform_encoder": "morse"}, lambda X: X, "transform_encoder"),
+        ({"transform_encoder": 3}, lambda X: X, "transform_encoder"),
+        ({"transform_encoder": PoissonEncoder(max_rate=5e3)}, lambda X: X, "max_rate"),
+        ({"encoder": PoissonEncoder(max_rate=5e3)}, lambda X: X, "max_rate"),
         ({"kernel_size": 9}, lambda X: X, "kernel_size"),
         ({"batch_size": 0}, lambda X: X, "batch_size"),
         ({"dt": -1.0}, lambda X: X, "dt"),

@@ -276,9 +276,10 @@ def _output_spikes(learner, x) -> np.ndarray:
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float64)  # as the learner's validate_data does
     X = X.reshape(1, -1)  # (1, n_features)
-    _, encoder, _ = learner._build(X.shape[1])
+    _, _, _, encoder = learner._build(X.shape[1])  # transform's encoder
+    n_timesteps = learner.transform_timesteps or learner.n_timesteps
     seeds = _row_seeds(X, learner.transform_seed_)
-    steps = encoder.steps(learner._scale(X), learner.n_timesteps, learner.dt, seeds)
+    steps = encoder.steps(learner._scale(X), n_timesteps, learner.dt, seeds)
     result = simulate(
         [learner.layer_],
         [LayerParams(learner.weights_, learner.thresholds_)],

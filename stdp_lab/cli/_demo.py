@@ -167,7 +167,7 @@ def _run_demo(args) -> int:
     files["raster"], raster_spikes = _save_raster(
         learner, X_test[0], y_test[0], out_dir / "raster.png"
     )
-    _, encoder, _ = learner._build(X_train.shape[1])
+    _, encoder, _, _ = learner._build(X_train.shape[1])
     total_seconds = time.perf_counter() - start
     report = {
         "dataset": "mnist",

@@ -276,7 +276,7 @@ def _geometry(shared_params: dict, n_features: int) -> dict:
                 f"shared_params must not set {reserved!r}: compare_rules sets it "
                 "for every run (give rules and seeds instead)"
             )
-    layer, _, image_shape = SpikingFeatureLearner(**shared_params)._build(n_features)
+    layer, _, image_shape, _ = SpikingFeatureLearner(**shared_params)._build(n_features)
     conn = layer.connectivity
     height, width, n_channels = image_shape
     if hasattr(conn, "kernel_size"):
