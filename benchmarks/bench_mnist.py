@@ -7,6 +7,9 @@ The pipelines are stdp_lab's own estimators and scikit-learn's::
     mnist_conv(pooling=2) -> FeatureUnion(count_layer x 2)  # vote readout:
       -> SpikeCountClassifier             # two second, dense STDP layers
 
+with ``n_filters=32`` and ``transform_encoder=PoissonEncoder(max_rate=512.0)``
+(learning at 256 Hz, reading out at 512 Hz) for the convolutional layer.
+
 Both start from the same convolutional layer, so the benchmark simulates it once
 (``pooling=None``) and pools its counts twice with
 ``stdp_lab.pooling.pool_counts``: 4 x 4 windows of locations at stride 1
