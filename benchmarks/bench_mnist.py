@@ -79,7 +79,8 @@ from stdp_lab.presets import count_layer, mnist_conv
 #: channels (Kheradpisheh et al. 2018; 97.80%), regular instead of Poisson
 #: spike trains (97.57%) and 60 steps at transform (97.44%).
 #: Read out at 512 Hz (``transform_encoder``) after learning at the preset's
-#: 256 Hz: 98.17% against 97.85% (same screen), for 12% more transform time;
+#: 256 Hz: 98.17% against 97.85% (same screen), for 12% more transform time
+#: (23% in the full benchmark: 287 s against 233 s);
 #: 384 / 640 / 768 Hz: 98.07 / 98.23 / 98.27% (+33% / +40% time); learning at
 #: 512 Hz too: 97.95%.
 CONFIG = dict(

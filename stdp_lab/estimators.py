@@ -186,8 +186,9 @@ class SpikingFeatureLearner(
         MNIST, :func:`stdp_lab.presets.mnist_conv` (32 filters) learning at 256
         Hz and read out at 512 Hz gave a linear readout of 98.17% against
         97.85% at 256 Hz (validation split, readout on 10,000 images, 4 x 4
-        windows at stride 1) for 12% more time; learning at 512 Hz as well,
-        97.95%. See ``benchmarks/bench_mnist.py``.
+        windows at stride 1) for 12-23% more time; learning at 512 Hz as well,
+        97.95%. See ``benchmarks/bench_mnist.py``. The vote readout of the same
+        counts may lose: with 16 filters it fell from 64.8% to 57.1%.
     dt : float, default=1.0
         Time step in ms.
     competition : str or Competition, default=None
