@@ -445,6 +445,12 @@ class SpikingFeatureLearner(
         layer._parts()  # validate the layer's own parameters now
         return layer, encoder, image_shape, transform_encoder
 
+    def _transform_steps(self) -> int:
+        """Time steps of a presentation in ``transform``."""
+        if self.transform_timesteps is None:
+            return self.n_timesteps
+        return self.transform_timesteps
+
     def _pooling(self, grid):
         """The pooling window and stride in locations, or None (validated)."""
         return resolve_pooling(self.pooling, self.pooling_stride, grid)
@@ -600,9 +606,7 @@ class SpikingFeatureLearner(
         )
         bounds = [(s, min(s + chunk, len(Xs))) for s in range(0, len(Xs), chunk)]
 
-        n_timesteps = self.transform_timesteps
-        if n_timesteps is None:
-            n_timesteps = self.n_timesteps
+        n_timesteps = self._transform_steps()
 
         def run(X_chunk, seeds_chunk):  # a worker receives its chunk only
             steps = encoder.steps(X_chunk, n_timesteps, self.dt, seeds_chunk)

@@ -277,8 +277,8 @@ def _output_spikes(learner, x) -> np.ndarray:
         X = X.astype(np.float64)  # as the learner's validate_data does
     X = X.reshape(1, -1)  # (1, n_features)
     _, _, _, encoder = learner._build(X.shape[1])  # transform's encoder
-    n_timesteps = learner.transform_timesteps or learner.n_timesteps
     seeds = _row_seeds(X, learner.transform_seed_)
+    n_timesteps = learner._transform_steps()
     steps = encoder.steps(learner._scale(X), n_timesteps, learner.dt, seeds)
     result = simulate(
         [learner.layer_],
