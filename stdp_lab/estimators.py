@@ -587,10 +587,11 @@ class SpikingFeatureLearner(
         layer, _, _, encoder = self._build(X.shape[1])
         grid = layer.connectivity.output_grid
         pooling = self._pooling(grid)
-        if pooled_grid(grid, pooling) != self.pool_grid_:
+        pool_grid = pooled_grid(grid, pooling)
+        if pool_grid != self.pool_grid_:
             raise ValueError(
                 f"pooling={self.pooling!r}, pooling_stride={self.pooling_stride!r} "
-                f"give a pooling grid {pooled_grid(grid, pooling)} but the "
+                f"give a pooling grid {pool_grid} but the "
                 f"model was fitted with {self.pool_grid_}; refit after changing "
                 "pooling or pooling_stride"
             )

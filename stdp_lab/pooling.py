@@ -58,6 +58,16 @@ def pooled_grid(grid, resolved) -> tuple[int, int]:
     return len(_windows(grid[0], ph, sh)[0]), len(_windows(grid[1], pw, sw)[0])
 
 
+def _sum_dtype(dtype) -> np.dtype:
+    """dtype in which :func:`pool` sums counts of ``dtype``: int64 for integers
+    and booleans (a uint8 sum would wrap around), at least float32 for floats
+    (float32 keeps integer sums exact up to 2**24)."""
+    dtype = np.dtype(dtype)
+    if dtype.kind in "biu":
+        return np.promote_types(dtype, np.int64)
+    return np.promote_types(dtype, np.float32)
+
+
 #: Floats of the summed-area table of one block of samples in :func:`pool`.
 POOL_BLOCK_FLOATS = 2**22
 
@@ -73,7 +83,7 @@ def pool(counts: np.ndarray, grid, resolved) -> np.ndarray:
     rows, cols = grid
     r0, r1 = _windows(rows, ph, sh)
     c0, c1 = _windows(cols, pw, sw)
-    out = np.empty((n_samples, len(r0), len(c0), n_filters), dtype=counts.dtype)
+    out = np.empty((n_samples, len(r0), len(c0), n_filters), _sum_dtype(counts.dtype))
     # Summed-area table with a zero first row and column: a window's sum is
     # then four look-ups. Counts are small integers, so float sums are exact.
     # Blocks of samples keep the table small (a few tens of MB).
@@ -116,7 +126,9 @@ def pool_counts(counts, grid, pooling, pooling_stride=None) -> np.ndarray:
     Returns
     -------
     features : ndarray of shape (n_samples, n_windows * n_filters)
-        Window-major sums, in the dtype of ``counts``.
+        Window-major sums: float32 or float64 as ``counts`` (float16: float32),
+        int64 for integer or boolean ``counts``, so that the sums cannot
+        overflow a small integer type.
 
     Raises
     ------

@@ -56,6 +56,24 @@ def test_pool_counts_equals_window_slicing(rows, cols, n_filters, window, stride
     assert got.dtype == np.float32
 
 
+@pytest.mark.parametrize(
+    "dtype, expected",
+    [
+        (np.uint8, np.int64),
+        (np.int32, np.int64),
+        (np.float16, np.float32),
+        (np.float64, np.float64),
+    ],
+)
+def test_pool_counts_of_small_types_do_not_overflow(dtype, expected):
+    """Counts stored compactly (uint8, float16) sum in a type that holds the
+    sums: 4 x 4 windows of counts near 255 reach several thousand."""
+    counts = np.random.default_rng(0).integers(200, 256, (2, 5 * 5 * 3))
+    got = pool_counts(counts.astype(dtype), (5, 5), 4, pooling_stride=1)
+    assert got.dtype == expected
+    np.testing.assert_array_equal(got, brute_force(counts, (5, 5), (4, 4), (1, 1)))
+
+
 def test_pool_counts_of_unpooled_features_equal_the_pooled_learner():
     """One simulation, several poolings: the same features as refitting."""
     X = load_digits(flatten=True)[0][:40]
