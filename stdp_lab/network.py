@@ -228,10 +228,11 @@ class _LayerRun:
         shape = (n_samples, conn.n_locations, conn.n_filters)  # (B, L, F)
         conn.validate_weights(params.weights)
         self.weights = self.given_weights = params.weights
-        # The weights stay fixed during the presentation, so the input current of
-        # a step is one product with the layer's expanded (n_inputs, L * F)
-        # matrix, or a sum of its rows of the inputs that spiked when few did.
-        self.expanded = conn.expand(self.weights)
+        # The weights stay fixed between updates, so the input current of a step
+        # is one product with the layer's expanded (n_inputs, L * F) matrix, or
+        # a sum of its rows of the inputs that spiked when few did (built on
+        # first use: shared weights fed in chunks never need it).
+        self._expanded = None
         self.shape = shape
         self.dtype = dtype
         self.index = conn.index  # (L, K)
@@ -279,6 +280,13 @@ class _LayerRun:
             )
             self.pre_decay = [dtype.type(np.exp(-dt / s.tau)) for s in self.pre_specs]
             self.post_decay = [dtype.type(np.exp(-dt / s.tau)) for s in self.post_specs]
+
+    @property
+    def expanded(self) -> np.ndarray:
+        """The expanded (n_inputs, L * F) matrix of the current weights."""
+        if self._expanded is None:
+            self._expanded = self.conn.expand(self.weights)
+        return self._expanded
 
     def spread(self, inputs: np.ndarray):
         """The (location, patch entry) pairs that each of ``inputs`` feeds.
@@ -378,7 +386,7 @@ class _LayerRun:
         _add_spikes(self.pre_traces, self.pre_specs, pre_spikes)
         _add_spikes(self.post_traces, self.post_specs, post_spikes)
 
-    def update_weights(self, expand: bool = True) -> None:
+    def update_weights(self) -> None:
         """Apply the changes accumulated since the last update (then clip)."""
         if self.pair_sums is not None:
             sums, n_post = self.pair_sums.finish()
@@ -390,14 +398,13 @@ class _LayerRun:
             self.weights += self.dw
         np.clip(self.weights, self.layer.w_min, self.layer.w_max, out=self.weights)
         self.dw[...] = 0
-        if expand:
-            self.expanded = self.conn.expand(self.weights)
+        self._expanded = None
 
     def params(self, duration: float) -> LayerParams:
         """Parameters after a presentation of ``duration`` ms."""
         weights = self.weights
         if self.learn:
-            self.update_weights(expand=False)
+            self.update_weights()
             weights = self.layer.normalise(self.weights)
         theta = self.theta0
         if self.adapt:
@@ -725,7 +732,7 @@ def _simulate(
                 for layer, p in zip(layers, params, strict=False)
             ]
             if csr is not None:
-                n_outputs = runs[0].expanded.shape[1]
+                n_outputs = runs[0].conn.n_locations * runs[0].conn.n_filters
                 row_bytes = max(1, n_samples * n_outputs * dtype.itemsize)
                 n_chunk = max(1, CURRENT_CHUNK_BYTES // row_bytes)
                 if learn and update_every is not None:

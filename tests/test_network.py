@@ -479,6 +479,32 @@ def test_precomputed_currents_respect_weight_updates(update_every, conn_index):
     np.testing.assert_allclose(fast.params[0].weights, slow.params[0].weights)
 
 
+@pytest.mark.parametrize("learn", [False, True])
+def test_shared_weights_fed_in_chunks_never_build_the_expanded_matrix(
+    learn, monkeypatch
+):
+    """A convolution's expanded (n_inputs, L * F) matrix is mostly zeros and is
+    rebuilt after every weight update: the chunked product of its spiking
+    patches never needs it, so a run with an encoder's SpikeSteps must not
+    build it (at 24 x 24 locations of 32 filters it cost 20 ms per chunk), and
+    must give the counts of the step-by-step run, which does."""
+    conn = connectivities()[2]
+    layer = Layer(conn, neuron=LIF(tau_mem=5.0, v_thresh=0.1), rule=PairSTDP(0.05))
+    params = [layer.initial_params(np.random.default_rng(3))]
+    X = random_X(4, seed=9)
+    plain = (s.copy() for s in poisson_steps(X, 30))  # no .csr: step by step
+    slow = simulate([layer], params, plain, learn=learn, update_every=5)
+    calls = []
+    expand = Conv2D.expand
+    monkeypatch.setattr(
+        Conv2D, "expand", lambda self, w: calls.append(1) or expand(self, w)
+    )
+    fast = simulate([layer], params, poisson_steps(X, 30), learn=learn, update_every=5)
+    assert calls == []
+    assert fast.counts[0].sum() > 0
+    np.testing.assert_array_equal(fast.counts[0], slow.counts[0])
+
+
 def test_update_every_changes_the_weights_the_next_steps_see():
     """With update_every=k the first k steps see the initial weights (spikes equal
     to a run without updates), later steps see the updated ones (spikes differ),
