@@ -505,6 +505,46 @@ def test_shared_weights_fed_in_chunks_never_build_the_expanded_matrix(
     np.testing.assert_array_equal(fast.counts[0], slow.counts[0])
 
 
+@pytest.mark.parametrize("inhibition", [0.0, 3.0])
+def test_a_convolution_at_twice_the_stride_counts_its_locations_alike(inhibition):
+    """With competition only within a location (k winners, inhibition among its
+    filters) the locations of a convolution do not interact: at stride 2 the
+    layer's counts are those of the stride-1 layer's even locations, given the
+    same filters, thresholds and input spikes (bench_mnist's vote relies on it).
+    With inhibition between neighbouring locations they are not."""
+    image = (11, 9)
+    rng = np.random.default_rng(4)
+    X = rng.uniform(0, 1, size=(6, image[0] * image[1]))
+
+    def layer(stride, between=0.0):
+        conv = Conv2D(image, kernel_size=(3, 3), stride=stride, n_filters=4)
+        competition = Competition(
+            k=1, inhibition=inhibition, inhibition_between=between, neighbourhood=1
+        )
+        return Layer(
+            conv, neuron=AdaptiveLIF(tau_mem=5.0, v_thresh=0.3), competition=competition
+        )
+
+    fine = layer(1)
+    weights = fine.initial_params(np.random.default_rng(5)).weights  # (1, 9, 4)
+    theta = rng.uniform(0, 0.2, size=fine.output_shape)  # (9 * 7, 4), per location
+    grid = fine.connectivity.output_grid  # (9, 7)
+    even = theta.reshape(*grid, 4)[::2, ::2].reshape(-1, 4)
+
+    def counts(lay, th):
+        run = simulate([lay], [LayerParams(weights, th)], poisson_steps(X, 40))
+        return run.counts[0]
+
+    fine_counts = counts(fine, theta).reshape(len(X), *grid, 4)[:, ::2, ::2]
+    coarse = counts(layer(2), even)
+    assert coarse.sum() > 0
+    np.testing.assert_array_equal(coarse.reshape(fine_counts.shape), fine_counts)
+    coupled = counts(layer(1, between=5.0), theta).reshape(len(X), *grid, 4)
+    assert not np.array_equal(
+        counts(layer(2, between=5.0), even), coupled[:, ::2, ::2].reshape(len(X), -1, 4)
+    )
+
+
 def test_update_every_changes_the_weights_the_next_steps_see():
     """With update_every=k the first k steps see the initial weights (spikes equal
     to a run without updates), later steps see the updated ones (spikes differ),
