@@ -510,7 +510,8 @@ def test_a_convolution_at_twice_the_stride_counts_its_locations_alike(inhibition
     """With competition only within a location (k winners, inhibition among its
     filters) the locations of a convolution do not interact: at stride 2 the
     layer's counts are those of the stride-1 layer's even locations, given the
-    same filters, thresholds and input spikes (bench_mnist's vote relies on it).
+    same filters, thresholds and input spikes (so the coarser layer's counts can
+    be taken from the finer one's, as bench_mnist's stride-1 screen did).
     With inhibition between neighbouring locations they are not."""
     image = (11, 9)
     rng = np.random.default_rng(4)
