@@ -95,19 +95,19 @@ from stdp_lab.presets import count_layer, mnist_conv
 #: 98.73%).
 #: Not adopted: the conv at stride 1 (24 x 24 locations, 18,432 neurons;
 #: learning rate 2e-5, since each image adds the changes of four times as many
-#: locations), read out over 12 steps and pooled over 8 x 8 windows at stride
-#: 2. On the whole validation split (``--validation``) its linear readout
-#: reached 99.09% (98.88% here), and a vote reading the same filters at stride
-#: 2 (the stride-1 counts of the even locations: the locations do not
-#: interact) 96.02%; but frozen random filters gained as much: 97.81% against
-#: 98.60% learned with the 10,000-image readout (0.79 points, under the
-#: issue's 1), the benchmark took 549 s on validation (about 610 s projected
-#: for the test split: learning at stride 1 takes 55 s, the transform 12%
-#: longer) and its peak memory was 11.9 GB (the unpooled counts of 70,000
-#: images). 10,000-image readout: learning rate 1e-5 98.54% (over 8 steps
-#: 98.44%), 4e-5 from 500 images 98.49% (against 98.60%). Fewer steps do not
-#: widen the gap: over 8 / 10 / 12 steps, learned 98.49 / 98.56 / 98.60%
-#: against frozen random 97.69 / 97.78 / 97.81%.
+#: locations), read out over 12 steps and pooled over 8 x 8 windows at stride 2.
+#: On the whole validation split (``--validation``) its linear readout reached
+#: 99.09% (98.88% here), and a vote reading the same filters at stride 2 (the
+#: stride-1 counts of the even locations: the locations do not interact) 96.02%;
+#: but frozen random filters gained as much: 97.81% against 98.60% learned with
+#: the 10,000-image readout (0.79 points, under the issue's 1), the benchmark
+#: took 549 s on validation (about 610 s projected for the test split: learning
+#: at stride 1 takes 55 s against 13 s, the transform 224 s against 188 s) and
+#: its peak memory was 11.9 GB (the unpooled counts of 70,000 images).
+#: 10,000-image readout: learning rate 1e-5 98.54% (over 8 steps 98.44%), 4e-5
+#: from 500 images 98.49% (against 98.60%). Fewer steps do not widen the gap:
+#: over 8 / 10 / 12 steps, learned 98.49 / 98.56 / 98.60% against frozen random
+#: 97.69 / 97.78 / 97.81%.
 CONFIG = dict(
     random_state=0,
     n_filters=32,
