@@ -305,10 +305,9 @@ def main(argv=None) -> int:
     conv_vote_accuracy = float(conv_vote.score(V_test, y_test))
     readout_s = time.perf_counter() - start
     total_s = time.perf_counter() - start_all
-    conn = learner.layer_.connectivity
-    n_conv_neurons = conn.n_locations * conn.n_filters
+    n_conv_neurons = learner.layer_.connectivity.n_outputs
     n_layer2_neurons = sum(
-        layer.layer_.connectivity.n_filters for _, layer in layer2[-1].transformer_list
+        layer.layer_.connectivity.n_outputs for _, layer in layer2[-1].transformer_list
     )
     n_neurons = n_conv_neurons + n_layer2_neurons
     print(

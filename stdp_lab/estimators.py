@@ -601,7 +601,7 @@ class SpikingFeatureLearner(
         # Inference needs no batch for learning: larger chunks spread the
         # per-step work of the simulator over more samples, as long as a step's
         # neuron state stays small enough for the processor's cache.
-        n_neurons = layer.connectivity.n_locations * layer.connectivity.n_filters
+        n_neurons = layer.connectivity.n_outputs
         chunk = max(
             self.batch_size, min(TRANSFORM_CHUNK, TRANSFORM_NEURONS // n_neurons)
         )

@@ -732,7 +732,7 @@ def _simulate(
                 for layer, p in zip(layers, params, strict=False)
             ]
             if csr is not None:
-                n_outputs = runs[0].conn.n_locations * runs[0].conn.n_filters
+                n_outputs = runs[0].conn.n_outputs
                 row_bytes = max(1, n_samples * n_outputs * dtype.itemsize)
                 n_chunk = max(1, CURRENT_CHUNK_BYTES // row_bytes)
                 if learn and update_every is not None:
