@@ -31,7 +31,10 @@ Beside it the benchmark reports:
 * the vote readout on the convolutional counts themselves (``conv_vote_accuracy``);
 * the same architecture with frozen random weights (rule rates 0; thresholds still
   adapt), on ``--n-baseline`` training images, with the learned model's linear
-  readout trained on the same images for a like-for-like comparison;
+  readout trained on the same images for a like-for-like comparison, for each of
+  ``--baseline-seeds`` (learned and frozen learners of the same seed side by
+  side; the learner of the other readouts is seed 0): a single seed's random
+  filters can score a few tenths of a point higher or lower than another's;
 * logistic regression on the raw pixels.
 
 Parameters were chosen on a validation split, never on the test set: the last
@@ -239,6 +242,23 @@ def pooled(learner, counts, pooling):
     return pool_counts(counts, learner.pool_grid_, **pooling)
 
 
+def linear_accuracy_of(
+    config, X_fit, X_train, y_train, X_test, y_test, n_jobs, verbose
+):
+    """Test accuracy of the linear readout on the features of ``config``'s
+    learner, fitted on ``X_fit`` and read out on ``X_train``."""
+    learner, R_train, R_test, _, _ = learned_features(
+        config, X_fit, X_train, X_test, n_jobs, verbose
+    )
+    R_train, R_test = (pooled(learner, R, LINEAR_POOLING) for R in (R_train, R_test))
+    return readout_accuracy(R_train, y_train, R_test, y_test)
+
+
+def readout_accuracy(F_train, y_train, F_test, y_test):
+    """Test accuracy of the linear readout (``readout()``)."""
+    return float(readout().fit(F_train, y_train).score(F_test, y_test))
+
+
 def second_layer(F_train, F_test, n_jobs, verbose):
     """The vote readout's second layer, learned from all training features:
     ``len(LAYER2_SEEDS)`` layers side by side, one per process."""
@@ -260,6 +280,14 @@ def main(argv=None) -> int:
     parser.add_argument("--n-train", type=int, default=None)
     parser.add_argument("--n-test", type=int, default=None)
     parser.add_argument("--n-baseline", type=int, default=10_000)
+    parser.add_argument(
+        "--baseline-seeds",
+        type=int,
+        nargs="+",
+        default=[0, 1, 2],
+        help="seeds of the learned-against-random comparison (its figures are "
+        "their means)",
+    )
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--verbose", type=int, default=1)
     parser.add_argument("--out", default=None)
@@ -321,26 +349,46 @@ def main(argv=None) -> int:
     )
 
     # Frozen random weights of the same architecture, and the learned features'
-    # linear readout trained on the same (smaller) set of images.
+    # linear readout trained on the same (smaller) set of images, seed by seed.
     n_base = min(args.n_baseline, len(X_train))
     start = time.perf_counter()
     frozen = dict(config, rule=PairSTDP(a_plus=0.0, a_minus=0.0))
-    frozen_learner, R_train, R_test, _, _ = learned_features(
-        frozen, X_train[:n_fit], X_train[:n_base], X_test, args.n_jobs, args.verbose
+    baseline = dict(
+        X_fit=X_train[:n_fit],
+        X_train=X_train[:n_base],
+        y_train=y_train[:n_base],
+        X_test=X_test,
+        y_test=y_test,
+        n_jobs=args.n_jobs,
+        verbose=args.verbose,
     )
-    R_train, R_test = (
-        pooled(frozen_learner, R, LINEAR_POOLING) for R in (R_train, R_test)
-    )
-    random_accuracy = float(
-        readout().fit(R_train, y_train[:n_base]).score(R_test, y_test)
-    )
-    same_n_accuracy = float(
-        readout().fit(F_train[:n_base], y_train[:n_base]).score(F_test, y_test)
-    )
+    learned_by_seed, random_by_seed = [], []
+    for seed in args.baseline_seeds:
+        if seed == config["random_state"]:  # the learner above
+            learned_by_seed.append(
+                readout_accuracy(F_train[:n_base], y_train[:n_base], F_test, y_test)
+            )
+        else:
+            learned_by_seed.append(
+                linear_accuracy_of(dict(config, random_state=seed), **baseline)
+            )
+        random_by_seed.append(
+            linear_accuracy_of(dict(frozen, random_state=seed), **baseline)
+        )
+        print(
+            f"readout on {n_base} images, seed {seed}: learned "
+            f"{learned_by_seed[-1]:.4f}  frozen random {random_by_seed[-1]:.4f}",
+            flush=True,
+        )
+    same_n_accuracy = float(np.mean(learned_by_seed))
+    random_accuracy = float(np.mean(random_by_seed))
+    gaps = np.subtract(learned_by_seed, random_by_seed)
     baseline_s = time.perf_counter() - start
     print(
-        f"readout on {n_base} images: learned {same_n_accuracy:.4f}  "
-        f"frozen random {random_accuracy:.4f}  ({baseline_s:.1f} s)"
+        f"readout on {n_base} images, mean of {len(gaps)} seeds: learned "
+        f"{same_n_accuracy:.4f}  frozen random {random_accuracy:.4f}  gap "
+        f"{gaps.mean():.4f} (from {gaps.min():.4f} to {gaps.max():.4f})  "
+        f"({baseline_s:.1f} s)"
     )
 
     start = time.perf_counter()
@@ -360,6 +408,9 @@ def main(argv=None) -> int:
         "layer2_n_neurons": int(n_layer2_neurons),
         "random_baseline_accuracy": random_accuracy,
         "learned_same_n_accuracy": same_n_accuracy,
+        "baseline_seeds": list(args.baseline_seeds),
+        "random_baseline_accuracies": random_by_seed,
+        "learned_same_n_accuracies": learned_by_seed,
         "baseline_n_train": int(n_base),
         "pixel_logreg_accuracy": pixel_accuracy,
         "fit_seconds": fit_s,
