@@ -47,6 +47,7 @@ Run::
     python benchmarks/bench_mnist.py               # 60k train / 10k test
     python benchmarks/bench_mnist.py --quick       # a small check (about a minute)
     python benchmarks/bench_mnist.py --validation  # last 10k of train as test set
+    python benchmarks/bench_mnist.py --baseline-seeds 0  # one seed's baseline
 
 Writes ``benchmarks/results/mnist.json`` (``mnist_quick.json`` with ``--quick``,
 ``mnist_validation.json`` with ``--validation``).
