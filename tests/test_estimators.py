@@ -119,6 +119,67 @@ def test_transform_encoder_changes_transform_only(digits):
     assert F.sum() > plain.set_params(encoder=slow).transform(X).sum()
 
 
+def test_transform_stride_reads_the_learned_filters_on_a_finer_grid(digits):
+    """``transform_stride`` changes ``transform`` alone: the model learns as at
+    ``stride``; read at stride 1, the locations that a stride-2 grid shares
+    count as the stride-2 model does, and every location has the thresholds of
+    the nearest learned one (checked against a stride-1 model given the same
+    filters and thresholds copied by an explicit loop)."""
+    X = digits[0][:60]
+    conv = dict(connectivity="conv", kernel_size=3, stride=2, n_timesteps=20)
+    coarse = small(**conv).fit(X)  # 8 x 8 digits: 3 x 3 locations
+    model = small(**conv, transform_stride=1).fit(X)  # read on 6 x 6
+    np.testing.assert_array_equal(model.weights_, coarse.weights_)
+    np.testing.assert_array_equal(model.thresholds_, coarse.thresholds_)
+    assert model.pool_grid_ == (6, 6)
+    F = model.transform(X)
+    assert F.shape == (60, 6 * 6 * 4) == (60, model.get_feature_names_out().size)
+    shared = F.reshape(60, 6, 6, 4)[:, ::2, ::2]  # positions 0, 2, 4 of both
+    np.testing.assert_array_equal(shared.reshape(60, -1), coarse.transform(X))
+
+    reference = small(**dict(conv, stride=1)).fit(X)  # same seeds, 6 x 6 grid
+    reference.weights_ = coarse.weights_
+    theta = coarse.thresholds_.reshape(3, 3, 4)
+    copied = np.empty((6, 6, 4), dtype=theta.dtype)
+    for row in range(6):
+        for col in range(6):
+            # nearest learned position 2 * i to the position row (tie: lower)
+            i = min(range(3), key=lambda i: (abs(2 * i - row), i))
+            j = min(range(3), key=lambda j: (abs(2 * j - col), j))
+            copied[row, col] = theta[i, j]
+    reference.thresholds_ = copied.reshape(36, 4)
+    np.testing.assert_array_equal(F, reference.transform(X))
+    assert not np.array_equal(F[:, 4:8], F[:, :4])  # the odd locations count
+
+    with pytest.raises(ValueError, match="transform_stride"):
+        model.set_params(transform_stride=2).transform(X)  # another grid: refit
+
+
+@pytest.mark.parametrize(
+    "n, stride, n_fitted, fitted_stride",
+    [
+        (24, 1, 12, 2),
+        (12, 2, 24, 1),
+        (10, 1, 4, 3),
+        (7, 3, 9, 2),
+        (5, 2, 5, 2),
+        (9, 2, 3, 4),
+        (1, 1, 1, 1),
+    ],
+)
+def test_nearest_positions_match_a_search_over_the_fitted_fields(
+    n, stride, n_fitted, fitted_stride
+):
+    from stdp_lab.estimators import _nearest_positions
+
+    expected = [
+        min(range(n_fitted), key=lambda j: (abs(j * fitted_stride - i * stride), j))
+        for i in range(n)
+    ]
+    nearest = _nearest_positions(n, stride, n_fitted, fitted_stride)
+    np.testing.assert_array_equal(nearest, expected)
+
+
 def test_n_jobs_gives_identical_output(digits):
     X = digits[0][:300]
     model = small().fit(X[:32])
@@ -226,6 +287,22 @@ def test_image_shape_channels_and_non_square():
         ({"pooling": 2, "pooling_stride": 0}, lambda X: X, "pooling_stride"),
         ({"pooling": 2, "pooling_stride": 1.5}, lambda X: X, "pooling_stride"),
         ({"pooling_stride": (1, 1, 1)}, lambda X: X, "pooling_stride"),
+        ({"transform_stride": 1}, lambda X: X, "transform_stride"),  # local
+        (
+            {"connectivity": "dense", "transform_stride": 1},
+            lambda X: X,
+            "transform_stride",
+        ),
+        (
+            {"connectivity": "conv", "kernel_size": 3, "transform_stride": 0},
+            lambda X: X,
+            "transform_stride",
+        ),
+        (
+            {"connectivity": "conv", "kernel_size": 3, "transform_stride": 1.5},
+            lambda X: X,
+            "transform_stride",
+        ),
     ],
 )
 def test_bad_input_is_named_and_leaves_a_fitted_model_unchanged(
