@@ -343,8 +343,7 @@ def main(argv=None) -> int:
     fit_s = conv_fit_s + layer2_fit_s
     transform_s = conv_transform_s + layer2_transform_s
     start = time.perf_counter()
-    linear = readout().fit(F_train, y_train)
-    linear_accuracy = float(linear.score(F_test, y_test))
+    linear_accuracy = readout_accuracy(F_train, y_train, F_test, y_test)
     vote = SpikeCountClassifier(weighting=VOTE_WEIGHTING).fit(G_train, y_train)
     vote_accuracy = float(vote.score(G_test, y_test))
     assignment_accuracy = float(

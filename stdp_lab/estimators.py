@@ -13,6 +13,7 @@ from sklearn.base import (
     ClassifierMixin,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
+    clone,
 )
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -393,9 +394,9 @@ class SpikingFeatureLearner(
             return (height, width)
         return (max(1, round(3 * height / 7)), max(1, round(3 * width / 7)))
 
-    def _build(self, n_features: int, transform: bool = False):
+    def _build(self, n_features: int):
         """Validate the parameters and build (layer, encoder, image_shape,
-        transform_encoder); the layer of ``transform`` if ``transform``."""
+        transform_encoder)."""
         check_choice(self.connectivity, "connectivity", _LAYERS)
         check_scalar(self.n_filters, "n_filters", numbers.Integral, low=1)
         check_scalar(self.n_timesteps, "n_timesteps", numbers.Integral, low=1)
@@ -419,11 +420,13 @@ class SpikingFeatureLearner(
         if self.n_jobs is not None:
             check_scalar(self.n_jobs, "n_jobs", numbers.Integral)
         image_shape = self._image_shape(n_features)
-        if self.transform_stride is not None and self.connectivity != "conv":
-            raise ValueError(
-                "transform_stride applies to shared filters only "
-                f"(connectivity='conv'), got connectivity={self.connectivity!r}"
-            )
+        if self.transform_stride is not None:
+            if self.connectivity != "conv":
+                raise ValueError(
+                    "transform_stride applies to shared filters only "
+                    f"(connectivity='conv'), got connectivity={self.connectivity!r}"
+                )
+            check_pair(self.transform_stride, "transform_stride")
         if self.connectivity == "dense":
             conn = make_connectivity("dense", image_shape, n_filters=self.n_filters)
         else:
@@ -435,10 +438,6 @@ class SpikingFeatureLearner(
                 stride = (max(1, kernel[0] // 3), max(1, kernel[1] // 3))
             else:
                 stride = check_pair(self.stride, "stride")
-            if self.transform_stride is not None:
-                transform_stride = check_pair(self.transform_stride, "transform_stride")
-                if transform:
-                    stride = transform_stride
             conn = make_connectivity(
                 self.connectivity,
                 image_shape,
@@ -539,13 +538,12 @@ class SpikingFeatureLearner(
 
     def _fit(self, X, reset: bool):
         X = self._validate_X(X, reset=reset)
+        layer, encoder, image_shape, _ = self._build(X.shape[1])
+        grid = self._transform_layer(layer).connectivity.output_grid
+        pooling = self._pooling(grid)
         if reset:
-            layer, encoder, image_shape, _ = self._build(X.shape[1])
-            grid = self._transform_grid(layer, X.shape[1])
-            pooling = self._pooling(grid)
             rng = check_rng(self.random_state)
             params = layer.initial_params(rng, SIMULATION_DTYPE)
-            self.layer_ = layer
             self.image_shape_ = image_shape
             self.input_scale_ = self._learn_scale(X, image_shape)
             self.transform_seed_ = int(rng.integers(2**63))
@@ -553,13 +551,10 @@ class SpikingFeatureLearner(
             self._rng = rng
             n_epochs = self.n_epochs
         else:
-            layer, encoder, _, _ = self._build(X.shape[1])
-            grid = self._transform_grid(layer, X.shape[1])
-            pooling = self._pooling(grid)
-            self.layer_ = layer
             params = LayerParams(self.weights_, self.thresholds_)
             rng = self._rng
             n_epochs = 1
+        self.layer_ = layer
         Xs = self._scale(X)
         with self._progress(n_epochs * len(X), "fit") as bar:
             for _ in range(n_epochs):
@@ -580,27 +575,30 @@ class SpikingFeatureLearner(
         )
         return self
 
-    def _transform_grid(self, layer, n_features):
-        """The location grid of ``transform``: ``layer``'s, or at
-        ``transform_stride``."""
+    def _transform_layer(self, layer):
+        """The layer ``transform`` simulates: ``layer`` (from ``_build``), or the
+        same layer with its receptive fields at ``transform_stride``."""
         if self.transform_stride is None:
-            return layer.connectivity.output_grid
-        return self._build(n_features, transform=True)[0].connectivity.output_grid
+            return layer
+        stride = check_pair(self.transform_stride, "transform_stride")
+        conn = clone(layer.connectivity).set_params(stride=stride)
+        return clone(layer).set_params(connectivity=conn)
 
     def _transform_thresholds(self, conn):
         """``thresholds_`` on the locations of ``conn`` (``transform``'s layer):
         each takes those of the learned location nearest to it."""
         if self.thresholds_ is None or self.transform_stride is None:
             return self.thresholds_
-        fitted = self.layer_.connectivity
-        stride = check_pair(conn.stride, "transform_stride")
-        fitted_stride = check_pair(fitted.stride, "stride")
-        (n_rows, n_cols), (n_fit_rows, n_fit_cols) = (
-            conn.output_grid,
-            fitted.output_grid,
+        fitted = self.layer_.connectivity  # strides are pairs, from _build
+        rows, cols = (
+            _nearest_positions(
+                conn.output_grid[axis],
+                conn.stride[axis],
+                fitted.output_grid[axis],
+                fitted.stride[axis],
+            )
+            for axis in (0, 1)
         )
-        rows = _nearest_positions(n_rows, stride[0], n_fit_rows, fitted_stride[0])
-        cols = _nearest_positions(n_cols, stride[1], n_fit_cols, fitted_stride[1])
         theta = self.thresholds_.reshape(*fitted.output_grid, -1)
         return theta[rows][:, cols].reshape(conn.n_locations, -1)
 
@@ -647,7 +645,8 @@ class SpikingFeatureLearner(
         """
         check_is_fitted(self, "weights_")
         X = self._validate_X(X, reset=False)
-        layer, _, _, encoder = self._build(X.shape[1], transform=True)
+        layer, _, _, encoder = self._build(X.shape[1])
+        layer = self._transform_layer(layer)
         grid = layer.connectivity.output_grid
         pooling = self._pooling(grid)
         pool_grid = pooled_grid(grid, pooling)
