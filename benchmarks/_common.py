@@ -18,8 +18,9 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale
 
 
-def fit_transform(learner, X_fit, X_train, X_test):
-    """Fit ``learner`` on ``X_fit`` (one pass, no labels) and transform both sets.
+def fit_transform(learner, X_fit, X_train, X_test, transform=None):
+    """Fit ``learner`` on ``X_fit`` (one pass, no labels) and transform both sets
+    (with ``transform(learner, X)`` if given, else ``learner.transform(X)``).
 
     Returns
     -------
@@ -28,8 +29,10 @@ def fit_transform(learner, X_fit, X_train, X_test):
     start = time.perf_counter()
     learner.fit(X_fit)
     fit_seconds = time.perf_counter() - start
+    if transform is None:
+        transform = type(learner).transform
     start = time.perf_counter()
-    F_train = learner.transform(X_train)
-    F_test = learner.transform(X_test)
+    F_train = transform(learner, X_train)
+    F_test = transform(learner, X_test)
     transform_seconds = time.perf_counter() - start
     return learner, F_train, F_test, fit_seconds, transform_seconds
