@@ -40,8 +40,12 @@ _LAYERS = ("local", "conv", "dense")
 #: dtype of the weights, thresholds and neuron state, whatever the dtype of X.
 SIMULATION_DTYPE = np.float32
 
-#: Samples simulated together by ``transform``: at least ``batch_size``, at
-#: most TRANSFORM_CHUNK and, above that, no more than TRANSFORM_NEURONS neurons.
+#: Samples simulated together by ``transform``: at most TRANSFORM_CHUNK and no
+#: more than TRANSFORM_NEURONS neurons (at least one sample). Not held to
+#: ``batch_size``: for the 18,432 neurons of 32 filters at 24 x 24 locations,
+#: chunks of 7 to 12 images transformed 5,000 MNIST images in 15.4-16.3 s with
+#: two processes, chunks of 32 in 17.6-20.2 s (the two processes share the
+#: processor's last-level cache).
 TRANSFORM_CHUNK = 256
 TRANSFORM_NEURONS = 2**17
 
@@ -668,9 +672,7 @@ class SpikingFeatureLearner(
         # per-step work of the simulator over more samples, as long as a step's
         # neuron state stays small enough for the processor's cache.
         n_neurons = layer.connectivity.n_outputs
-        chunk = max(
-            self.batch_size, min(TRANSFORM_CHUNK, TRANSFORM_NEURONS // n_neurons)
-        )
+        chunk = max(1, min(TRANSFORM_CHUNK, TRANSFORM_NEURONS // n_neurons))
         bounds = [(s, min(s + chunk, len(Xs))) for s in range(0, len(Xs), chunk)]
 
         n_timesteps = self._transform_steps()

@@ -14,7 +14,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from stdp_lab import SpikeCountClassifier, SpikingFeatureLearner
+from stdp_lab import SpikeCountClassifier, SpikingFeatureLearner, estimators
 from stdp_lab.datasets import load_digits
 from stdp_lab.encoding import PoissonEncoder
 from stdp_lab.plasticity import PairSTDP
@@ -79,14 +79,17 @@ def test_simulation_runs_in_float32_and_counts_keep_the_input_dtype(digits):
     )
 
 
-def test_features_independent_of_batch_and_order(digits):
+def test_features_independent_of_batch_and_order(digits, monkeypatch):
     X = digits[0][:40]
     model = small().fit(X)
     full = model.transform(X)
     perm = np.random.default_rng(0).permutation(40)
     np.testing.assert_array_equal(model.transform(X[perm]), full[perm])
     np.testing.assert_array_equal(model.transform(X[5:9]), full[5:9])
-    model.set_params(batch_size=3)
+    # transform simulates chunks of samples: 3 at a time here (14 chunks), and
+    # larger layers than this one would take fewer than batch_size per chunk.
+    n_neurons = model.layer_.connectivity.n_outputs
+    monkeypatch.setattr(estimators, "TRANSFORM_NEURONS", 3 * n_neurons + 1)
     np.testing.assert_array_equal(model.transform(X), full)
 
 
