@@ -70,6 +70,7 @@ from joblib import Parallel, delayed
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, make_pipeline
 from sklearn.preprocessing import Binarizer, FunctionTransformer, StandardScaler
+from tqdm import tqdm
 
 from stdp_lab import SpikeCountClassifier
 from stdp_lab.datasets import load_mnist
@@ -300,10 +301,16 @@ def conv_features(learner, X):
     and pooling them in one took 12% of the transform's time.
     """
     serial = copy.copy(learner).set_params(n_jobs=1, verbose=0)
-    parts = Parallel(n_jobs=learner.n_jobs)(
+    tasks = Parallel(n_jobs=learner.n_jobs, return_as="generator")(
         delayed(_pooled_counts)(serial, X[start : start + CHUNK])
         for start in range(0, len(X), CHUNK)
     )
+    parts = []
+    progress = dict(desc="conv features", unit="sample", leave=False)
+    with tqdm(total=len(X), disable=learner.verbose <= 0, **progress) as bar:
+        for part in tasks:  # (linear, vote) of a chunk, in order
+            parts.append(part)
+            bar.update(len(part[0]))
     linear, vote = zip(*parts, strict=True)
     return np.concatenate(linear), np.concatenate(vote)
 
