@@ -218,10 +218,11 @@ class SpikingFeatureLearner(
         (32 filters) learned at stride 2 and read at stride 1 over 12 steps at
         1000 Hz (8 x 8 windows at stride 2) gave a linear readout of 98.56%
         against 98.30% at stride 2 over 50 steps (validation split, readout on
-        10,000 images; mean of seeds 0-2: 98.57 against 98.27%), for 19% more
-        transform time, and 99.02% against 98.88% with the readout on all
-        50,000 training images: the MNIST benchmark's choice (see
-        ``benchmarks/bench_mnist.py``).
+        10,000 images; mean of seeds 0-2: 98.57 against 98.27%), and 99.02%
+        against 98.88% with the readout on all 50,000 training images: the
+        MNIST benchmark's choice, whose conv transform of 70,000 images took
+        199 s against 201 s at stride 2 over 50 steps (runs on different days;
+        see ``benchmarks/bench_mnist.py``).
     dt : float, default=1.0
         Time step in ms.
     competition : str or Competition, default=None
