@@ -134,7 +134,7 @@ from stdp_lab.presets import count_layer, mnist_conv
 #: / 1 / 2), to widen the gap: two winners per location at transform only,
 #: learned 98.50 / 98.49 / 98.53% against random 97.62 / 97.83 / 97.80% (mean
 #: gap 0.76 against 0.63); three winners (seed 0) 98.39 against 97.59%; kernel
-#: 7 (seed 0) 98.29 against 97.62%. A second conv STDP layer (3 x 3 x 32
+#: 7 (seed 0) 98.21 against 97.62%. A second conv STDP layer (3 x 3 x 32
 #: kernels, 64 filters) on the stride-2 counts over 50 steps (seed 0): its
 #: counts 97.47% learned against 97.03% random, below the first layer's 98.30
 #: against 97.28%. None adopted.
