@@ -76,7 +76,7 @@ from stdp_lab import SpikeCountClassifier
 from stdp_lab.datasets import load_mnist
 from stdp_lab.encoding import PoissonEncoder
 from stdp_lab.plasticity import PairSTDP
-from stdp_lab.pooling import pool_counts
+from stdp_lab.pooling import pool_counts, pooled_grid, resolve_pooling
 from stdp_lab.presets import count_layer, mnist_conv
 
 #: The learner: ``stdp_lab.presets.mnist_conv`` (the demo's), with 32 filters
@@ -284,7 +284,7 @@ CHUNK = 2_500
 
 def vote_grid(grid):
     """The grid of the locations ``VOTE_LOCATIONS`` keeps of ``grid``."""
-    return tuple((n - 1) // VOTE_LOCATIONS["pooling_stride"] + 1 for n in grid)
+    return pooled_grid(grid, resolve_pooling(grid=grid, **VOTE_LOCATIONS))
 
 
 def _pooled_counts(learner, X):
