@@ -287,40 +287,51 @@ def vote_grid(grid):
     return pooled_grid(grid, resolve_pooling(grid=grid, **VOTE_LOCATIONS))
 
 
-def _pooled_counts(learner, X):
-    """``learner``'s counts of ``X`` pooled both ways (see ``conv_features``)."""
+def linear_pooled(counts, grid):
+    """Unpooled conv ``counts`` on ``grid`` pooled for the linear readout."""
+    return pool_counts(counts, grid, **LINEAR_POOLING)
+
+
+def vote_pooled(counts, grid):
+    """Unpooled conv ``counts`` on ``grid`` pooled for the second layers: the
+    locations ``VOTE_LOCATIONS`` keeps, then ``VOTE_POOLING``."""
+    kept = pool_counts(counts, grid, **VOTE_LOCATIONS)
+    return pool_counts(kept, vote_grid(grid), **VOTE_POOLING)
+
+
+def _pooled_counts(learner, X, poolings):
+    """``learner``'s counts of ``X``, pooled by each of ``poolings``."""
     counts = learner.transform(X)
-    grid = learner.pool_grid_
-    stride2 = pool_counts(counts, grid, **VOTE_LOCATIONS)
-    return (
-        pool_counts(counts, grid, **LINEAR_POOLING),
-        pool_counts(stride2, vote_grid(grid), **VOTE_POOLING),
-    )
+    return tuple(pool(counts, learner.pool_grid_) for pool in poolings)
 
 
-def conv_features(learner, X):
+def conv_features(learner, X, poolings=(linear_pooled, vote_pooled)):
     """The fitted conv ``learner``'s counts of ``X`` (``pooling=None``), pooled
-    for the linear readout (``LINEAR_POOLING``) and for the second layers (the
-    stride-2 locations, ``VOTE_LOCATIONS``, then ``VOTE_POOLING``).
+    by each of ``poolings`` (functions of the counts and their grid of
+    locations, as ``pool_counts``): by default for the linear readout
+    (``linear_pooled``) and for the second layers (``vote_pooled``).
 
     The ``learner.n_jobs`` processes each transform ``CHUNK`` images at a time
     and pool their counts before returning them: the unpooled counts of 70,000
     images at stride 1 would take 5 GB, and sending them between processes
     and pooling them in one took 12% of the transform's time.
+
+    Returns
+    -------
+    features : tuple of ndarray, one per pooling
     """
     serial = copy.copy(learner).set_params(n_jobs=1, verbose=0)
     tasks = Parallel(n_jobs=learner.n_jobs, return_as="generator")(
-        delayed(_pooled_counts)(serial, X[start : start + CHUNK])
+        delayed(_pooled_counts)(serial, X[start : start + CHUNK], poolings)
         for start in range(0, len(X), CHUNK)
     )
     parts = []
     progress = dict(desc="conv features", unit="sample", leave=False)
     with tqdm(total=len(X), disable=learner.verbose <= 0, **progress) as bar:
-        for part in tasks:  # (linear, vote) of a chunk, in order
+        for part in tasks:  # one array per pooling, of a chunk, in order
             parts.append(part)
             bar.update(len(part[0]))
-    linear, vote = zip(*parts, strict=True)
-    return np.concatenate(linear), np.concatenate(vote)
+    return tuple(np.concatenate(pooled) for pooled in zip(*parts, strict=True))
 
 
 def learned_features(config, X_fit, X_train, X_test, n_jobs, verbose):
@@ -330,20 +341,39 @@ def learned_features(config, X_fit, X_train, X_test, n_jobs, verbose):
     return fit_transform(learner, X_fit, X_train, X_test, transform=conv_features)
 
 
-def linear_accuracy_of(
+def baseline_accuracies(
     config, X_fit, X_train, y_train, X_test, y_test, n_jobs, verbose
 ):
-    """Test accuracy of the linear readout on the features of ``config``'s
-    learner, fitted on ``X_fit`` and read out on ``X_train``."""
-    _, (F_train, _), (F_test, _), _, _ = learned_features(
+    """Test accuracies (linear, vote) of ``config``'s learner, fitted on
+    ``X_fit``, with both readouts (``readout_accuracies``) learned on
+    ``X_train``."""
+    _, (F_train, V_train), (F_test, V_test), _, _ = learned_features(
         config, X_fit, X_train, X_test, n_jobs, verbose
     )
-    return readout_accuracy(F_train, y_train, F_test, y_test)
+    return readout_accuracies(
+        F_train, V_train, y_train, F_test, V_test, y_test, n_jobs, verbose
+    )
+
+
+def readout_accuracies(
+    F_train, V_train, y_train, F_test, V_test, y_test, n_jobs, verbose
+):
+    """Test accuracies (linear, vote) of ``conv_features``: the linear readout
+    on ``F_*``, and the vote of second layers learned from ``V_train``."""
+    linear = readout_accuracy(F_train, y_train, F_test, y_test)
+    _, G_train, G_test, _, _ = second_layer(V_train, V_test, n_jobs, verbose)
+    return linear, vote_accuracy(G_train, y_train, G_test, y_test)
 
 
 def readout_accuracy(F_train, y_train, F_test, y_test):
     """Test accuracy of the linear readout (``readout()``)."""
     return float(readout().fit(F_train, y_train).score(F_test, y_test))
+
+
+def vote_accuracy(G_train, y_train, G_test, y_test, weighting=VOTE_WEIGHTING):
+    """Test accuracy of the vote (``SpikeCountClassifier``) on counts ``G_*``."""
+    vote = SpikeCountClassifier(weighting=weighting).fit(G_train, y_train)
+    return float(vote.score(G_test, y_test))
 
 
 def second_layer(F_train, F_test, n_jobs, verbose):
@@ -407,15 +437,9 @@ def main(argv=None) -> int:
     transform_s = conv_transform_s + layer2_transform_s
     start = time.perf_counter()
     linear_accuracy = readout_accuracy(F_train, y_train, F_test, y_test)
-    vote = SpikeCountClassifier(weighting=VOTE_WEIGHTING).fit(G_train, y_train)
-    vote_accuracy = float(vote.score(G_test, y_test))
-    assignment_accuracy = float(
-        SpikeCountClassifier(weighting="assignment")
-        .fit(G_train, y_train)
-        .score(G_test, y_test)
-    )
-    conv_vote = SpikeCountClassifier().fit(V_train, y_train)
-    conv_vote_accuracy = float(conv_vote.score(V_test, y_test))
+    vote_acc = vote_accuracy(G_train, y_train, G_test, y_test)
+    assignment_accuracy = vote_accuracy(G_train, y_train, G_test, y_test, "assignment")
+    conv_vote_accuracy = vote_accuracy(V_train, y_train, V_test, y_test, "assignment")
     readout_s = time.perf_counter() - start
     total_s = time.perf_counter() - start_all
     # The conv read at transform_stride for the linear readout, and the part of
@@ -428,7 +452,7 @@ def main(argv=None) -> int:
     )
     n_neurons = n_vote_conv_neurons + n_layer2_neurons
     print(
-        f"learned: linear {linear_accuracy:.4f}  vote {vote_accuracy:.4f} "
+        f"learned: linear {linear_accuracy:.4f}  vote {vote_acc:.4f} "
         f"({VOTE_WEIGHTING}; assignment {assignment_accuracy:.4f}) with "
         f"{n_vote_conv_neurons} + {n_layer2_neurons} neurons (linear: "
         f"{n_conv_neurons} conv neurons)  conv-only vote "
@@ -439,7 +463,7 @@ def main(argv=None) -> int:
     )
 
     # Frozen random weights of the same architecture, and the learned features'
-    # linear readout trained on the same (smaller) set of images, seed by seed.
+    # two readouts trained on the same (smaller) set of images, seed by seed.
     n_base = min(args.n_baseline, len(X_train))
     start = time.perf_counter()
     frozen = dict(config, rule=PairSTDP(a_plus=0.0, a_minus=0.0))
@@ -452,34 +476,49 @@ def main(argv=None) -> int:
         n_jobs=args.n_jobs,
         verbose=args.verbose,
     )
-    learned_by_seed, random_by_seed = [], []
+    learned_by_seed, random_by_seed = [], []  # (linear, vote) per seed
     for seed in args.baseline_seeds:
         if seed == config["random_state"]:  # the learner above
             learned_by_seed.append(
-                readout_accuracy(F_train[:n_base], y_train[:n_base], F_test, y_test)
+                readout_accuracies(
+                    F_train[:n_base],
+                    V_train[:n_base],
+                    y_train[:n_base],
+                    F_test,
+                    V_test,
+                    y_test,
+                    args.n_jobs,
+                    args.verbose,
+                )
             )
         else:
             learned_by_seed.append(
-                linear_accuracy_of(dict(config, random_state=seed), **baseline)
+                baseline_accuracies(dict(config, random_state=seed), **baseline)
             )
         random_by_seed.append(
-            linear_accuracy_of(dict(frozen, random_state=seed), **baseline)
+            baseline_accuracies(dict(frozen, random_state=seed), **baseline)
         )
         print(
-            f"readout on {n_base} images, seed {seed}: learned "
-            f"{learned_by_seed[-1]:.4f}  frozen random {random_by_seed[-1]:.4f}",
+            f"readouts on {n_base} images, seed {seed}: linear learned "
+            f"{learned_by_seed[-1][0]:.4f}, frozen random {random_by_seed[-1][0]:.4f}"
+            f"; vote learned {learned_by_seed[-1][1]:.4f}, frozen random "
+            f"{random_by_seed[-1][1]:.4f}",
             flush=True,
         )
-    same_n_accuracy = float(np.mean(learned_by_seed))
-    random_accuracy = float(np.mean(random_by_seed))
-    gaps = np.subtract(learned_by_seed, random_by_seed)
+    learned_linear, learned_vote = (list(a) for a in zip(*learned_by_seed, strict=True))
+    random_linear, random_vote = (list(a) for a in zip(*random_by_seed, strict=True))
     baseline_s = time.perf_counter() - start
-    print(
-        f"readout on {n_base} images, mean of {len(gaps)} seeds: learned "
-        f"{same_n_accuracy:.4f}  frozen random {random_accuracy:.4f}  gap "
-        f"{gaps.mean():.4f} (from {gaps.min():.4f} to {gaps.max():.4f})  "
-        f"({baseline_s:.1f} s)"
-    )
+    for name, learned, random in (
+        ("linear", learned_linear, random_linear),
+        ("vote", learned_vote, random_vote),
+    ):
+        gaps = np.subtract(learned, random)
+        print(
+            f"{name} readout on {n_base} images, mean of {len(gaps)} seeds: "
+            f"learned {np.mean(learned):.4f}  frozen random {np.mean(random):.4f}  "
+            f"gap {gaps.mean():.4f} (from {gaps.min():.4f} to {gaps.max():.4f})"
+        )
+    print(f"baselines: {baseline_s:.1f} s")
 
     start = time.perf_counter()
     pixels = readout(compress=None, C=0.1).fit(X_train / 255.0, y_train)
@@ -489,7 +528,7 @@ def main(argv=None) -> int:
 
     results = {
         "linear_accuracy": linear_accuracy,
-        "vote_accuracy": vote_accuracy,
+        "vote_accuracy": vote_acc,
         "vote_n_neurons": int(n_neurons),
         "vote_weighting": VOTE_WEIGHTING,
         "vote_assignment_accuracy": assignment_accuracy,
@@ -497,11 +536,15 @@ def main(argv=None) -> int:
         "conv_n_neurons": int(n_conv_neurons),
         "vote_conv_n_neurons": int(n_vote_conv_neurons),
         "layer2_n_neurons": int(n_layer2_neurons),
-        "random_baseline_accuracy": random_accuracy,
-        "learned_same_n_accuracy": same_n_accuracy,
+        "random_baseline_accuracy": float(np.mean(random_linear)),
+        "learned_same_n_accuracy": float(np.mean(learned_linear)),
+        "random_baseline_vote_accuracy": float(np.mean(random_vote)),
+        "learned_same_n_vote_accuracy": float(np.mean(learned_vote)),
         "baseline_seeds": list(args.baseline_seeds),
-        "random_baseline_accuracies": random_by_seed,
-        "learned_same_n_accuracies": learned_by_seed,
+        "random_baseline_accuracies": random_linear,
+        "learned_same_n_accuracies": learned_linear,
+        "random_baseline_vote_accuracies": random_vote,
+        "learned_same_n_vote_accuracies": learned_vote,
         "baseline_n_train": int(n_base),
         "pixel_logreg_accuracy": pixel_accuracy,
         "fit_seconds": fit_s,
