@@ -7,11 +7,12 @@ thresholds still adapt). Each learner's counts on the 24 x 24 locations are
 summed over windows of locations, from one window per filter (``global``) to
 the benchmark's 9 x 9 overlapping windows (``8/2``: 8 x 8 windows at stride 2),
 then read out by ``bench_mnist``'s linear readout (cube roots, standardised,
-logistic regression, C 0.01).
+logistic regression, C 0.01) trained on more or fewer labelled images.
 
 On the validation split only: the filters are learned from the first
-``--n-fit`` training images, the readout is trained on the first
-``--n-readout`` and scored on the last 10,000 of the 60,000 training images.
+``--n-fit`` training images, each readout is trained on the first
+``--n-readout`` images and scored on the last 10,000 of the 60,000 training
+images.
 
 Illing, Gerstner & Brea (2019, Neural Networks 118:90-101) found that for
 large hidden layers unsupervised local learning does no better than fixed
@@ -56,17 +57,23 @@ POOLINGS = {
 }
 
 
-def accuracies(config, X_fit, X_train, y_train, X_test, y_test, n_jobs):
-    """``{pooling name: (n_features, test accuracy)}`` of ``config``'s learner
-    fitted on ``X_fit``, its counts pooled by each of ``POOLINGS``."""
+def accuracies(config, X_fit, X_train, y_train, X_test, y_test, n_jobs, n_readout):
+    """``{(pooling name, n): (n_features, test accuracy)}`` of ``config``'s
+    learner fitted on ``X_fit``, its counts pooled by each of ``POOLINGS``,
+    the readout trained on the first n of ``X_train`` for each n of
+    ``n_readout``."""
     learner = mnist_conv(**config, pooling=None, n_jobs=n_jobs, verbose=0)
     learner.fit(X_fit)
     poolings = [partial(pool_counts, **p) for p in POOLINGS.values()]
     F_train = conv_features(learner, X_train, poolings)
     F_test = conv_features(learner, X_test, poolings)
     return {
-        name: (F_tr.shape[1], readout_accuracy(F_tr, y_train, F_te, y_test))
+        (name, n): (
+            F_tr.shape[1],
+            readout_accuracy(F_tr[:n], y_train[:n], F_te, y_test),
+        )
         for name, F_tr, F_te in zip(POOLINGS, F_train, F_test, strict=True)
+        for n in n_readout
     }
 
 
@@ -76,13 +83,13 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--n-filters", type=int, nargs="+", default=[8, 16, 32])
     parser.add_argument("--n-fit", type=int, default=2000)
-    parser.add_argument("--n-readout", type=int, default=10_000)
+    parser.add_argument("--n-readout", type=int, nargs="+", default=[1000, 3000, 10_000])
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
     n_test = 10_000
     if args.quick:
-        args.n_fit, args.n_readout, n_test = 200, 1000, 500
+        args.n_fit, args.n_readout, n_test = 200, [300, 1000], 500
         args.seeds, args.n_filters = args.seeds[:1], args.n_filters[:2]
     name = "mnist_gap_quick" if args.quick else "mnist_gap"
     out = Path(args.out or Path(__file__).parent / "results" / f"{name}.json")
@@ -90,13 +97,15 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     X, y, _, _ = load_mnist()
     X = X.astype(np.float32)
+    n_train = max(args.n_readout)
     data = dict(
         X_fit=X[: args.n_fit],
-        X_train=X[: args.n_readout],
-        y_train=y[: args.n_readout],
+        X_train=X[:n_train],
+        y_train=y[:n_train],
         X_test=X[-n_test:],  # the validation images: never in X_train
         y_test=y[-n_test:],
         n_jobs=args.n_jobs,
+        n_readout=sorted(args.n_readout),
     )
     rows = []
     for seed in args.seeds:
@@ -105,53 +114,55 @@ def main(argv=None) -> int:
             frozen = dict(config, rule=PairSTDP(a_plus=0.0, a_minus=0.0))
             learned = accuracies(config, **data)
             random = accuracies(frozen, **data)
-            for pooling, (n_features, accuracy) in learned.items():
+            for (pooling, n), (n_features, accuracy) in learned.items():
                 rows.append(
                     dict(
                         seed=seed,
                         n_filters=n_filters,
                         pooling=pooling,
                         n_features=n_features,
+                        n_readout=n,
                         learned=accuracy,
-                        random=random[pooling][1],
+                        random=random[pooling, n][1],
                     )
                 )
                 print(
-                    f"seed {seed}, {n_filters} filters, {pooling} "
-                    f"({n_features} features): learned {accuracy:.4f}  frozen "
-                    f"random {random[pooling][1]:.4f}",
+                    f"seed {seed}, {n_filters} filters, {pooling} ({n_features} "
+                    f"features), readout on {n}: learned {accuracy:.4f}  frozen "
+                    f"random {random[pooling, n][1]:.4f}",
                     flush=True,
                 )
 
     summary = []
-    print("\nmean over seeds", args.seeds)
-    print(
-        f"{'filters':>7} {'pooling':>7} {'features':>8} {'learned':>8} "
-        f"{'random':>8} {'gap':>6}"
-    )
+    print(f"\nmean over seeds {args.seeds}")
+    print("filters pooling features readout  learned   random   gap")
     for n_filters in args.n_filters:
         for pooling in POOLINGS:
-            cell = [
-                r
-                for r in rows
-                if r["n_filters"] == n_filters and r["pooling"] == pooling
-            ]
-            learned = float(np.mean([r["learned"] for r in cell]))
-            random = float(np.mean([r["random"] for r in cell]))
-            summary.append(
-                dict(
-                    n_filters=n_filters,
-                    pooling=pooling,
-                    n_features=cell[0]["n_features"],
-                    learned=learned,
-                    random=random,
-                    gap=learned - random,
+            for n in sorted(args.n_readout):
+                cell = [
+                    r
+                    for r in rows
+                    if (r["n_filters"], r["pooling"], r["n_readout"])
+                    == (n_filters, pooling, n)
+                ]
+                learned = float(np.mean([r["learned"] for r in cell]))
+                random = float(np.mean([r["random"] for r in cell]))
+                n_features = cell[0]["n_features"]
+                summary.append(
+                    dict(
+                        n_filters=n_filters,
+                        pooling=pooling,
+                        n_features=n_features,
+                        n_readout=n,
+                        learned=learned,
+                        random=random,
+                        gap=learned - random,
+                    )
                 )
-            )
-            print(
-                f"{n_filters:>7} {pooling:>7} {cell[0]['n_features']:>8} "
-                f"{learned:>8.4f} {random:>8.4f} {100 * (learned - random):>6.2f}"
-            )
+                print(
+                    f"{n_filters:>7} {pooling:>7} {n_features:>8} {n:>7} "
+                    f"{learned:>8.4f} {random:>8.4f} {100 * (learned - random):>5.2f}"
+                )
     seconds = time.perf_counter() - start
     results = {
         "summary": summary,
