@@ -83,7 +83,9 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--n-filters", type=int, nargs="+", default=[8, 16, 32])
     parser.add_argument("--n-fit", type=int, default=2000)
-    parser.add_argument("--n-readout", type=int, nargs="+", default=[1000, 3000, 10_000])
+    parser.add_argument(
+        "--n-readout", type=int, nargs="+", default=[1000, 3000, 10_000]
+    )
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
