@@ -33,11 +33,13 @@ Beside it the benchmark reports:
 
 * the vote readout on the convolutional counts themselves (``conv_vote_accuracy``);
 * the same architecture with frozen random weights (rule rates 0; thresholds still
-  adapt), on ``--n-baseline`` training images, with the learned model's linear
-  readout trained on the same images for a like-for-like comparison, for each of
-  ``--baseline-seeds`` (learned and frozen learners of the same seed side by
-  side; the learner of the other readouts is seed 0): a single seed's random
-  filters can score a few tenths of a point higher or lower than another's;
+  adapt), read out both ways from ``--n-baseline`` training images (the linear
+  readout trained on them; the second layers learning from them and their
+  neurons assigned by their labels), with the learned model read out from the
+  same images for a like-for-like comparison, for each of ``--baseline-seeds``
+  (learned and frozen learners of the same seed side by side; the learner of the
+  other readouts is seed 0): a single seed's random filters can score a few
+  tenths of a point higher or lower than another's;
 * logistic regression on the raw pixels.
 
 Parameters were chosen on a validation split, never on the test set: the last
