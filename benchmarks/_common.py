@@ -1,4 +1,5 @@
-"""What the benchmark scripts share: timing a learner and reading peak memory.
+"""What the benchmark scripts share: timing a learner, reading peak memory and
+writing the results.
 
 The scripts run as ``python benchmarks/<script>.py``, so this folder is on
 ``sys.path`` and they import this module as ``_common``.
@@ -6,9 +7,11 @@ The scripts run as ``python benchmarks/<script>.py``, so this folder is on
 
 from __future__ import annotations
 
+import json
 import platform
 import resource
 import time
+from pathlib import Path
 
 
 def peak_rss_mb() -> float:
@@ -36,3 +39,12 @@ def fit_transform(learner, X_fit, X_train, X_test, transform=None):
     F_test = transform(learner, X_test)
     transform_seconds = time.perf_counter() - start
     return learner, F_train, F_test, fit_seconds, transform_seconds
+
+
+def write_json(results, out) -> None:
+    """Write ``results`` as indented JSON to ``out`` (creating its folder) and
+    say where."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {out}")

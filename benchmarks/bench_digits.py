@@ -18,10 +18,9 @@ Writes ``benchmarks/results/digits.json``.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-from _common import fit_transform
+from _common import fit_transform, write_json
 from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, train_test_split
@@ -109,10 +108,7 @@ def main(argv=None) -> int:
             f"transform {mnist['transform_seconds']:.1f} s"
         )
         results["mnist_10k"] = mnist
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(f"wrote {out}")
+    write_json(results, args.out)
     return 0
 
 

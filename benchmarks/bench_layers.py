@@ -14,13 +14,13 @@ Run::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import time
 from pathlib import Path
 
 import numpy as np
+from _common import write_json
 
 from stdp_lab.competition import Competition
 from stdp_lab.connectivity import LocallyConnected2D
@@ -76,15 +76,12 @@ def main(argv=None) -> int:
             f"{r['batch']:>5} {r['learn']!s:>5} {r['ms_per_step']:>8.3f} "
             f"{r['synaptic_events_per_s']:>10.3g} {r['samples_per_s']:>9.1f}"
         )
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     meta = {
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
         "numpy": np.__version__,
     }
-    out.write_text(json.dumps({"meta": meta, "results": rows}, indent=2))
-    print(f"wrote {out}")
+    write_json({"meta": meta, "results": rows}, args.out)
     return 0
 
 

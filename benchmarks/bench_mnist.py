@@ -62,12 +62,11 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import time
 from pathlib import Path
 
 import numpy as np
-from _common import fit_transform, peak_rss_mb
+from _common import fit_transform, peak_rss_mb, write_json
 from joblib import Parallel, delayed
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, make_pipeline
@@ -580,9 +579,7 @@ def main(argv=None) -> int:
             for k, v in layer2[-1].transformer_list[0][1].get_params(deep=False).items()
         },
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(f"wrote {out}")
+    write_json(results, out)
     return 0
 
 

@@ -33,13 +33,12 @@ Writes ``benchmarks/results/mnist_gap.json`` (``mnist_gap_quick.json`` with
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from functools import partial
 from pathlib import Path
 
 import numpy as np
-from _common import peak_rss_mb
+from _common import peak_rss_mb, write_json
 from bench_mnist import CONFIG, conv_features, readout_accuracy
 
 from stdp_lab.datasets import load_mnist
@@ -135,36 +134,32 @@ def main(argv=None) -> int:
                     flush=True,
                 )
 
+    cells = {}  # (n_filters, pooling, n_features, n_readout) -> rows of the seeds
+    for row in rows:
+        key = tuple(row[k] for k in ("n_filters", "pooling", "n_features", "n_readout"))
+        cells.setdefault(key, []).append(row)
     summary = []
     print(f"\nmean over seeds {args.seeds}")
     print("filters pooling features readout  learned   random   gap")
-    for n_filters in args.n_filters:
-        for pooling in POOLINGS:
-            for n in sorted(args.n_readout):
-                cell = [
-                    r
-                    for r in rows
-                    if (r["n_filters"], r["pooling"], r["n_readout"])
-                    == (n_filters, pooling, n)
-                ]
-                learned = float(np.mean([r["learned"] for r in cell]))
-                random = float(np.mean([r["random"] for r in cell]))
-                n_features = cell[0]["n_features"]
-                summary.append(
-                    dict(
-                        n_filters=n_filters,
-                        pooling=pooling,
-                        n_features=n_features,
-                        n_readout=n,
-                        learned=learned,
-                        random=random,
-                        gap=learned - random,
-                    )
-                )
-                print(
-                    f"{n_filters:>7} {pooling:>7} {n_features:>8} {n:>7} "
-                    f"{learned:>8.4f} {random:>8.4f} {100 * (learned - random):>5.2f}"
-                )
+    for (n_filters, pooling, n_features, n), cell in cells.items():
+        learned, random = (
+            float(np.mean([r[k] for r in cell])) for k in ("learned", "random")
+        )
+        summary.append(
+            dict(
+                n_filters=n_filters,
+                pooling=pooling,
+                n_features=n_features,
+                n_readout=n,
+                learned=learned,
+                random=random,
+                gap=learned - random,
+            )
+        )
+        print(
+            f"{n_filters:>7} {pooling:>7} {n_features:>8} {n:>7} "
+            f"{learned:>8.4f} {random:>8.4f} {100 * (learned - random):>5.2f}"
+        )
     seconds = time.perf_counter() - start
     results = {
         "summary": summary,
@@ -178,9 +173,8 @@ def main(argv=None) -> int:
         "seconds": seconds,
         "peak_rss_mb": peak_rss_mb(),
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(f"{seconds:.0f} s; wrote {out}")
+    print(f"{seconds:.0f} s")
+    write_json(results, out)
     return 0
 
 

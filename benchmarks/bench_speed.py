@@ -24,7 +24,6 @@ Run (time numpy without OpenBLAS overrides)::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -32,7 +31,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import peak_rss_mb
+from _common import peak_rss_mb, write_json
 
 from stdp_lab import SpikeCountClassifier, SpikingFeatureLearner
 from stdp_lab.datasets import load_mnist
@@ -176,9 +175,7 @@ def main():
         print(f"  full DC400 fit: {seconds:.0f} s, vote {acc:.3f}")
     result["peak_rss_mb"] = peak_rss_mb()
     print(f"peak resident memory {result['peak_rss_mb']:.0f} MB")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    write_json(result, args.out)
 
 
 if __name__ == "__main__":
