@@ -134,31 +134,29 @@ def main(argv=None) -> int:
                     flush=True,
                 )
 
-    cells = {}  # (n_filters, pooling, n_features, n_readout) -> rows of the seeds
+    keys = ("n_filters", "pooling", "n_features", "n_readout")
+    cells = {}  # a cell's keys -> its rows, one per seed
     for row in rows:
-        key = tuple(row[k] for k in ("n_filters", "pooling", "n_features", "n_readout"))
-        cells.setdefault(key, []).append(row)
+        cells.setdefault(tuple(row[k] for k in keys), []).append(row)
     summary = []
     print(f"\nmean over seeds {args.seeds}")
     print("filters pooling features readout  learned   random   gap")
-    for (n_filters, pooling, n_features, n), cell in cells.items():
+    for cell_keys, cell in cells.items():
         learned, random = (
             float(np.mean([r[k] for r in cell])) for k in ("learned", "random")
         )
+        gap = learned - random
         summary.append(
             dict(
-                n_filters=n_filters,
-                pooling=pooling,
-                n_features=n_features,
-                n_readout=n,
+                zip(keys, cell_keys, strict=True),
                 learned=learned,
                 random=random,
-                gap=learned - random,
+                gap=gap,
             )
         )
         print(
-            f"{n_filters:>7} {pooling:>7} {n_features:>8} {n:>7} "
-            f"{learned:>8.4f} {random:>8.4f} {100 * (learned - random):>5.2f}"
+            "{:>7} {:>7} {:>8} {:>7} ".format(*cell_keys)
+            + f"{learned:>8.4f} {random:>8.4f} {100 * gap:>5.2f}"
         )
     seconds = time.perf_counter() - start
     results = {
