@@ -18,12 +18,14 @@ Illing, Gerstner & Brea (2019, Neural Networks 118:90-101) found that for
 large hidden layers unsupervised local learning does no better than fixed
 random projections with localized receptive fields; this script measures how
 the gap between learned and random filters of stdp_lab's network changes with
-the number of features the readout sees.
+the number of features the readout sees and the number of labelled images it
+learns from.
 
 Run::
 
-    python benchmarks/bench_mnist_gap.py                  # seeds 0, 1, 2 (~20 min)
-    python benchmarks/bench_mnist_gap.py --seeds 0 --n-filters 32
+    python benchmarks/bench_mnist_gap.py                  # seeds 0, 1, 2 (14 min)
+    python benchmarks/bench_mnist_gap.py --n-filters 32 --n-readout 1000 3000 \
+        10000 50000 --out benchmarks/results/mnist_gap_50k.json  # (18 min)
     python benchmarks/bench_mnist_gap.py --quick          # a small check
 
 Writes ``benchmarks/results/mnist_gap.json`` (``mnist_gap_quick.json`` with
