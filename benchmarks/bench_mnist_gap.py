@@ -94,10 +94,11 @@ def main(argv=None) -> int:
     if args.quick:
         args.n_fit, args.n_readout, n_test = 200, [300, 1000], 500
         args.seeds, args.n_filters = args.seeds[:1], args.n_filters[:2]
-    if max(args.n_readout) > 60_000 - n_test or args.n_fit > 60_000 - n_test:
+    sizes = [*args.n_readout, args.n_fit]
+    if min(sizes) < 1 or max(sizes) > 60_000 - n_test:
         parser.error(
-            f"--n-readout and --n-fit must be at most {60_000 - n_test}: the last "
-            f"{n_test} training images are the validation images"
+            f"--n-readout and --n-fit must be from 1 to {60_000 - n_test}: the "
+            f"last {n_test} training images are the validation images"
         )
     name = "mnist_gap_quick" if args.quick else "mnist_gap"
     out = Path(args.out or Path(__file__).parent / "results" / f"{name}.json")
