@@ -7,6 +7,7 @@ layers of :mod:`~stdp_lab.connectivity`, :mod:`~stdp_lab.neurons`,
 it is :class:`SpikingFeatureLearner` and :class:`SpikeCountClassifier`.
 """
 
+from ._config import ENGINES, config_context, get_config, set_config
 from .compare import compare_rules
 from .competition import Competition
 from .connectivity import Conv2D, Dense, LocallyConnected2D
@@ -35,6 +36,7 @@ __all__ = [
     "Competition",
     "Conv2D",
     "Dense",
+    "ENGINES",
     "DiehlCookSTDP",
     "Hebbian",
     "IF",
@@ -56,5 +58,8 @@ __all__ = [
     "TraceSpec",
     "TripletSTDP",
     "compare_rules",
+    "config_context",
+    "get_config",
+    "set_config",
     "simulate",
 ]

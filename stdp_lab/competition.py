@@ -111,18 +111,14 @@ class Competition(BaseEstimator):
         if k is None or k >= n_filters:
             return candidates
         if k == 1:
-            # Candidates are few: find the groups with more than one. Flat
-            # indices come sorted, so grouped.
             # (np.flatnonzero without its Python wrappers, which cost more
             # than the work on a step's few spikes.)
-            flat = candidates.ravel().nonzero()[0]
-            if flat.size <= 1:
-                return candidates  # most steps
-            group = flat // n_filters  # sorted
-            if not (group[1:] == group[:-1]).any():
-                return candidates  # one candidate per group
+            flat = candidates.ravel().nonzero()[0]  # sorted, so grouped
+            chosen = one_per_group(flat, flat // n_filters, margin.flat[flat])
+            if chosen is None:
+                return candidates
             keep = np.zeros(candidates.size, dtype=bool)
-            keep[flat[first_best(group, margin.flat[flat])]] = True
+            keep[chosen] = True
             return keep.reshape(candidates.shape)
         if candidates.sum(axis=-1).max(initial=0) <= k:
             return candidates
@@ -226,6 +222,21 @@ class Competition(BaseEstimator):
             per_location.reshape(-1)[groups] = count
             out += self._from_neighbours(per_location, neighbours)[..., None]
         return out
+
+
+def one_per_group(flat, group, score):
+    """The winners of hard winner-take-all among candidates, or None if no
+    group has more than one.
+
+    ``flat`` holds the candidates' indices, ``group`` their (sorted) group
+    ids and ``score`` their margins above threshold; returns the entries of
+    ``flat`` that win their group (the largest score, ties to the earlier
+    entry), or None when every group has at most one candidate (most steps:
+    candidates are few).
+    """
+    if flat.size <= 1 or not (group[1:] == group[:-1]).any():
+        return None
+    return flat[first_best(group, score)]
 
 
 def first_best(group: np.ndarray, score: np.ndarray) -> np.ndarray:

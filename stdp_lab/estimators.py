@@ -18,6 +18,7 @@ from sklearn.base import (
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._config import ENGINES, get_config
 from ._validation import (
     check_choice,
     check_pair,
@@ -245,6 +246,19 @@ class SpikingFeatureLearner(
     n_epochs : int, default=1
     batch_size : int, default=32
         Samples simulated together while learning (their weight changes add up).
+    update_every : int or None, default=None
+        While learning, apply the weight changes every ``update_every`` time
+        steps of a presentation (1: at every step, as Diehl & Cook 2015 and
+        BindsNET do). None: once per batch, at the end of its presentation.
+        Within one presentation the difference is small; per step is the
+        paper's rule, per batch is faster (see :mod:`stdp_lab.network`).
+    engine : {"auto", "numba", "numpy"}, default="auto"
+        Simulation engine. "auto": the compiled (numba) engine when every part
+        of the layer has a compiled form, the numpy engine otherwise (a rule of
+        your own, for instance), following :func:`stdp_lab.set_config`;
+        "numba" refuses a layer without a compiled form; "numpy" is the
+        readable reference engine. Both give the same spike counts (bit for
+        bit where they sum in the same order).
     random_state : int, Generator or None, default=None
     n_jobs : int or None, default=None
         Parallel jobs for ``transform`` (split over samples with joblib).
@@ -350,6 +364,8 @@ class SpikingFeatureLearner(
         input_scale=None,
         n_epochs=1,
         batch_size=32,
+        update_every=None,
+        engine="auto",
         random_state=None,
         n_jobs=None,
         verbose=0,
@@ -375,6 +391,8 @@ class SpikingFeatureLearner(
         self.input_scale = input_scale
         self.n_epochs = n_epochs
         self.batch_size = batch_size
+        self.update_every = update_every
+        self.engine = engine
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.verbose = verbose
@@ -414,6 +432,9 @@ class SpikingFeatureLearner(
         check_scalar(self.dt, "dt", numbers.Real, low=0.0, low_inclusive=False)
         check_scalar(self.n_epochs, "n_epochs", numbers.Integral, low=1)
         check_scalar(self.batch_size, "batch_size", numbers.Integral, low=1)
+        if self.update_every is not None:
+            check_scalar(self.update_every, "update_every", numbers.Integral, low=1)
+        check_choice(self.engine, "engine", ENGINES)
         check_scalar(self.w_max, "w_max", numbers.Real, low=0.0, low_inclusive=False)
         check_scalar(self.verbose, "verbose", numbers.Integral, low=0)
         if self.input_scale is not None:
@@ -487,6 +508,11 @@ class SpikingFeatureLearner(
         )
         layer._parts()  # validate the layer's own parameters now
         return layer, encoder, image_shape, transform_encoder
+
+    def _engine(self) -> str:
+        """``engine`` with "auto" resolved against the global configuration, so
+        that joblib's worker processes follow the caller's."""
+        return get_config()["engine"] if self.engine == "auto" else self.engine
 
     def _transform_steps(self) -> int:
         """Time steps of a presentation in ``transform``."""
@@ -563,6 +589,7 @@ class SpikingFeatureLearner(
             n_epochs = 1
         self.layer_ = layer
         Xs = self._scale(X)
+        engine = self._engine()
         with self._progress(n_epochs * len(X), "fit") as bar:
             for _ in range(n_epochs):
                 for start in range(0, len(Xs), self.batch_size):
@@ -570,7 +597,13 @@ class SpikingFeatureLearner(
                     seeds = rng.integers(2**63, size=len(batch))
                     steps = encoder.steps(batch, self.n_timesteps, self.dt, seeds)
                     params = simulate(
-                        [layer], [params], steps, learn=True, dt=self.dt
+                        [layer],
+                        [params],
+                        steps,
+                        learn=True,
+                        dt=self.dt,
+                        update_every=self.update_every,
+                        engine=engine,
                     ).params[0]
                     bar.update(len(batch))
         self.weights_ = params.weights
@@ -677,10 +710,12 @@ class SpikingFeatureLearner(
         bounds = [(s, min(s + chunk, len(Xs))) for s in range(0, len(Xs), chunk)]
 
         n_timesteps = self._transform_steps()
+        engine = self._engine()
 
         def run(X_chunk, seeds_chunk):  # a worker receives its chunk only
             steps = encoder.steps(X_chunk, n_timesteps, self.dt, seeds_chunk)
-            counts = simulate([layer], [params], steps, dt=self.dt).counts[0]
+            result = simulate([layer], [params], steps, dt=self.dt, engine=engine)
+            counts = result.counts[0]
             return pool(counts, grid, pooling)  # (B, n_features_out)
 
         n_jobs = self.n_jobs if self.n_jobs is not None else 1

@@ -6,7 +6,13 @@ import pytest
 from stdp_lab.competition import Competition, make_competition
 from stdp_lab.connectivity import Conv2D, Dense, LocallyConnected2D
 from stdp_lab.encoding import PoissonEncoder
-from stdp_lab.network import Layer, LayerParams, measure_stdp_window, simulate
+from stdp_lab.network import (
+    Layer,
+    LayerParams,
+    SimulationOptions,
+    measure_stdp_window,
+    simulate,
+)
 from stdp_lab.neurons import LIF, AdaptiveLIF
 from stdp_lab.plasticity import RULES, PairSTDP, make_rule
 
@@ -383,27 +389,33 @@ def test_select_matches_explicit_loop_with_ties(k):
 )
 @pytest.mark.parametrize("conn_index", range(3))
 @pytest.mark.parametrize("buffer", [None, 50])
-def test_deferred_pair_sums_equal_the_per_step_rule(
-    monkeypatch, rule, conn_index, buffer
-):
+def test_deferred_pair_sums_equal_the_per_step_rule(rule, conn_index, buffer):
     """Rules made of outer products with spikes are summed sparsely over the
     presentation (possibly in several flushes); the result equals calling the
     rule's per-step ``delta`` at every step."""
-    import stdp_lab.network as network
-    from stdp_lab.plasticity import Rule
-
     conn = connectivities()[conn_index]
     layer = Layer(
         conn, neuron=LIF(tau_mem=5.0, v_thresh=0.3), rule=rule, w_min=0, w_max=5
     )
     params = [layer.initial_params(np.random.default_rng(2))]
     X = random_X(5, seed=4)
-    if buffer is not None:
-        monkeypatch.setattr(network, "PAIR_BUFFER_FLOATS", buffer)
-    deferred = simulate([layer], params, poisson_steps(X, 40), learn=True)
-    monkeypatch.setattr(Rule, "pair_terms", lambda self: None)
-    monkeypatch.setattr(type(rule), "pair_terms", lambda self: None)
-    per_step = simulate([layer], params, poisson_steps(X, 40), learn=True)
+    options = SimulationOptions(pair_buffer_floats=buffer or 2**22)
+    deferred = simulate(
+        [layer],
+        params,
+        poisson_steps(X, 40),
+        learn=True,
+        engine="numpy",
+        options=options,
+    )
+    per_step = simulate(
+        [layer],
+        params,
+        poisson_steps(X, 40),
+        learn=True,
+        engine="numpy",
+        options=SimulationOptions.plain(),
+    )
     assert deferred.counts[0].sum() > 0
     change = per_step.params[0].weights - params[0].weights
     assert np.abs(change).max() > 1e-4
@@ -423,15 +435,10 @@ def test_deferred_pair_sums_equal_the_per_step_rule(
 )
 @pytest.mark.parametrize("conn_index", range(3))
 @pytest.mark.parametrize("windows", ["update_every", "rebase"])
-def test_pair_sums_carry_traces_across_updates_and_origins(
-    monkeypatch, rule, conn_index, windows
-):
+def test_pair_sums_carry_traces_across_updates_and_origins(rule, conn_index, windows):
     """The pair sums count the traces from a time origin that moves at weight
     updates and every few time constants; the traces of spikes before the move
     must still pair with the spikes after it, as the per-step rule sees them."""
-    import stdp_lab.network as network
-    from stdp_lab.plasticity import Rule
-
     conn = connectivities()[conn_index]
     layer = Layer(
         conn, neuron=LIF(tau_mem=5.0, v_thresh=0.3), rule=rule, w_min=0, w_max=5
@@ -439,15 +446,22 @@ def test_pair_sums_carry_traces_across_updates_and_origins(
     params = [layer.initial_params(np.random.default_rng(6))]
     X = random_X(4, seed=5)
     every = 4 if windows == "update_every" else None
-    if windows == "rebase":  # an origin every few steps
-        monkeypatch.setattr(network, "PAIR_REBASE_TAUS", 0.5)
-    deferred = simulate(
-        [layer], params, poisson_steps(X, 45), learn=True, update_every=every
-    )
-    monkeypatch.setattr(Rule, "pair_terms", lambda self: None)
-    monkeypatch.setattr(type(rule), "pair_terms", lambda self: None)
-    per_step = simulate(
-        [layer], params, poisson_steps(X, 45), learn=True, update_every=every
+    # With "rebase", an origin every few steps.
+    rebase = 0.5 if windows == "rebase" else 16.0
+    deferred, per_step = (
+        simulate(
+            [layer],
+            params,
+            poisson_steps(X, 45),
+            learn=True,
+            update_every=every,
+            engine="numpy",
+            options=options,
+        )
+        for options in (
+            SimulationOptions(pair_rebase_taus=rebase),
+            SimulationOptions.plain(),
+        )
     )
     assert deferred.counts[0].sum() > 0
     np.testing.assert_array_equal(deferred.counts[0], per_step.counts[0])
@@ -470,10 +484,22 @@ def test_precomputed_currents_respect_weight_updates(update_every, conn_index):
     params = [layer.initial_params(np.random.default_rng(3))]
     X = random_X(4, seed=9)
     fast = simulate(
-        [layer], params, poisson_steps(X, 30), learn=True, update_every=update_every
+        [layer],
+        params,
+        poisson_steps(X, 30),
+        learn=True,
+        update_every=update_every,
+        engine="numpy",
     )
     plain = (s.copy() for s in poisson_steps(X, 30))  # no .csr: step by step
-    slow = simulate([layer], params, plain, learn=True, update_every=update_every)
+    slow = simulate(
+        [layer],
+        params,
+        plain,
+        learn=True,
+        update_every=update_every,
+        engine="numpy",
+    )
     assert fast.counts[0].sum() > 0
     np.testing.assert_array_equal(fast.counts[0], slow.counts[0])
     np.testing.assert_allclose(fast.params[0].weights, slow.params[0].weights)
@@ -493,13 +519,22 @@ def test_shared_weights_fed_in_chunks_never_build_the_expanded_matrix(
     params = [layer.initial_params(np.random.default_rng(3))]
     X = random_X(4, seed=9)
     plain = (s.copy() for s in poisson_steps(X, 30))  # no .csr: step by step
-    slow = simulate([layer], params, plain, learn=learn, update_every=5)
+    slow = simulate(
+        [layer], params, plain, learn=learn, update_every=5, engine="numpy"
+    )
     calls = []
     expand = Conv2D.expand
     monkeypatch.setattr(
         Conv2D, "expand", lambda self, w: calls.append(1) or expand(self, w)
     )
-    fast = simulate([layer], params, poisson_steps(X, 30), learn=learn, update_every=5)
+    fast = simulate(
+        [layer],
+        params,
+        poisson_steps(X, 30),
+        learn=learn,
+        update_every=5,
+        engine="numpy",
+    )
     assert calls == []
     assert fast.counts[0].sum() > 0
     np.testing.assert_array_equal(fast.counts[0], slow.counts[0])

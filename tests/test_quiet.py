@@ -1,14 +1,13 @@
-"""Exact skipping of quiet neurons (stdp_lab._quiet): the same spikes as stepping
-every neuron, and the closed forms it rests on."""
+"""Exact skipping of quiet neurons (the numpy engine's quiet windows): the same
+spikes as stepping every neuron, and the closed forms it rests on."""
 
 import numpy as np
 import pytest
 
-from stdp_lab import _quiet, network
 from stdp_lab.competition import Competition
 from stdp_lab.connectivity import Conv2D, Dense, LocallyConnected2D
 from stdp_lab.encoding import PoissonEncoder
-from stdp_lab.network import Layer, LayerParams, simulate
+from stdp_lab.network import Layer, LayerParams, SimulationOptions, simulate
 from stdp_lab.neurons import IF, LIF, AdaptiveLIF, Izhikevich
 from stdp_lab.plasticity import DiehlCookSTDP, PairSTDP
 from stdp_lab.presets import diehl_cook_neuron
@@ -51,40 +50,25 @@ COMPETITIONS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def small_layers_skip_too(monkeypatch):
-    """The tests' layers are small: let them use the windows anyway."""
-    monkeypatch.setattr(_quiet, "QUIET_MIN_NEURONS", 0)
+#: The tests' layers are small: let them use the windows anyway.
+QUIET = SimulationOptions(quiet_min_neurons=0)
+#: Every neuron at every step, the reference.
+PLAIN = SimulationOptions(quiet_steps=0)
 
 
-class Spy:
-    """Records the QuietWindows the simulator makes."""
-
-    def __init__(self, monkeypatch):
-        self.made = []
-        original = _quiet.QuietWindows
-
-        def make(*args, **kwargs):
-            windows = original(*args, **kwargs)
-            self.made.append(windows)
-            return windows
-
-        monkeypatch.setattr(_quiet, "QuietWindows", make)
-
-    @property
-    def skipped(self):
-        return sum(w.n_skipped for w in self.made)
-
-    @property
-    def stepped(self):
-        return sum(w.n_stepped for w in self.made)
+def skipped(result, layer=0):
+    """Neuron-steps advanced in closed form and stepped, or None without windows."""
+    info = result.info[layer]
+    if "neuron_steps_skipped" not in info:
+        return None
+    return info["neuron_steps_skipped"], info["neuron_steps_stepped"]
 
 
-def run(layers, params, X, n_steps=60, seed=0):
+def run(layers, params, X, n_steps=60, seed=0, options=QUIET):
     steps = PoissonEncoder(max_rate=300.0).steps(
         X, n_steps, 1.0, np.arange(len(X)) + seed
     )
-    return simulate(layers, params, steps)
+    return simulate(layers, params, steps, engine="numpy", options=options)
 
 
 def layer_and_params(kind, neuron, competition, seed=0, scale=1.0):
@@ -107,28 +91,29 @@ def layer_and_params(kind, neuron, competition, seed=0, scale=1.0):
 @pytest.mark.parametrize("competition", list(COMPETITIONS))
 @pytest.mark.parametrize("fraction", [1.0, 0.3])
 def test_skipping_gives_the_spikes_of_stepping_every_neuron(
-    kind, neuron, competition, fraction, monkeypatch
+    kind, neuron, competition, fraction
 ):
     """Counts equal, in float64, to the layer stepped neuron by neuron, with windows
     that straddle chunks of currents (chunks of 7 steps, windows of 5); every
     window after the first compact (fraction 1), or some stepped in full."""
-    monkeypatch.setattr(_quiet, "ALL_ACTIVE_FRACTION", fraction)
     layer, params = layer_and_params(kind, neuron, competition, scale=4.0)
     X = np.random.default_rng(1).uniform(0, 1, size=(5, 64))
-    monkeypatch.setattr(_quiet, "QUIET_STEPS", 0)  # off: every neuron every step
-    reference = run([layer], [params], X).counts[0]
-    monkeypatch.setattr(_quiet, "QUIET_STEPS", 5)
+    reference = run([layer], [params], X, options=PLAIN).counts[0]
     row_bytes = 5 * connectivity(kind).n_locations * 6 * 8
-    monkeypatch.setattr(network, "CURRENT_CHUNK_BYTES", 7 * row_bytes)
-    spy = Spy(monkeypatch)
-    counts = run([layer], [params], X).counts[0]
+    options = SimulationOptions(
+        quiet_min_neurons=0,
+        quiet_steps=5,
+        all_active_fraction=fraction,
+        current_chunk_bytes=7 * row_bytes,
+    )
+    result = run([layer], [params], X, options=options)
     assert reference.sum() > 20
-    np.testing.assert_array_equal(counts, reference)
-    assert len(spy.made) == 1
+    np.testing.assert_array_equal(result.counts[0], reference)
+    assert skipped(result) is not None
 
 
 @pytest.mark.parametrize("kind", ["dense", "local"])
-def test_strong_inhibition_lets_most_neurons_skip(kind, monkeypatch):
+def test_strong_inhibition_lets_most_neurons_skip(kind):
     """With Diehl & Cook-like inhibition almost every neuron is quiet after the
     first winners, and the counts still equal those of full stepping; a second
     layer sees the same spikes."""
@@ -144,16 +129,15 @@ def test_strong_inhibition_lets_most_neurons_skip(kind, monkeypatch):
     )
     params2 = second.initial_params(np.random.default_rng(3))
     X = np.random.default_rng(4).uniform(0, 1, size=(6, 64))
-    monkeypatch.setattr(_quiet, "QUIET_STEPS", 0)
-    reference = run([layer, second], [params, params2], X, n_steps=150).counts
-    monkeypatch.setattr(_quiet, "QUIET_STEPS", 16)
-    spy = Spy(monkeypatch)
-    counts = run([layer, second], [params, params2], X, n_steps=150).counts
+    layers, both = [layer, second], [params, params2]
+    reference = run(layers, both, X, n_steps=150, options=PLAIN).counts
+    result = run(layers, both, X, n_steps=150)
+    counts = result.counts
     assert reference[0].sum() > 30 and reference[1].sum() > 0
     np.testing.assert_array_equal(counts[0], reference[0])
     np.testing.assert_array_equal(counts[1], reference[1])
-    (windows,) = spy.made
-    assert windows.n_skipped > 0.3 * (windows.n_skipped + windows.n_stepped)
+    n_skipped, n_stepped = skipped(result)
+    assert n_skipped > 0.3 * (n_skipped + n_stepped)
 
 
 @pytest.mark.parametrize(
@@ -169,13 +153,13 @@ def test_strong_inhibition_lets_most_neurons_skip(kind, monkeypatch):
         "small",
     ],
 )
-def test_skipping_is_off_where_the_closed_form_does_not_hold(change, monkeypatch):
+def test_skipping_is_off_where_the_closed_form_does_not_hold(change):
     """A rule that reads traces at every step, weights that may turn negative,
     recording, k > 1, per-neuron parameters or a nonlinear model: every neuron
     is stepped."""
-    spy = Spy(monkeypatch)
+    options = QUIET
     if change == "small":  # 3 samples x 6 neurons: the windows do not pay
-        monkeypatch.setattr(_quiet, "QUIET_MIN_NEURONS", 19)
+        options = SimulationOptions(quiet_min_neurons=19)
     competition = Competition(k=3 if change == "kwta" else 1, inhibition=5.0)
     neuron = LIF(tau_mem=10.0, v_thresh=0.5)
     if change == "per_neuron":
@@ -194,22 +178,22 @@ def test_skipping_is_off_where_the_closed_form_does_not_hold(change, monkeypatch
         params = LayerParams(params.weights - 0.05)
     X = np.random.default_rng(1).uniform(0, 1, size=(3, 64))
     steps = PoissonEncoder().steps(X, 20, 1.0)
-    simulate(
+    result = simulate(
         [layer],
         [params],
         steps,
         learn=change in ("stepped_rule", "learn_negative"),
         record=("v",) if change == "record" else (),
+        engine="numpy",
+        options=options,
     )
-    assert spy.made == []
+    assert skipped(result) is None
 
 
 @pytest.mark.parametrize("kind", ["dense", "local", "conv"])
 @pytest.mark.parametrize("rule", [PairSTDP(0.05, 0.04), DiehlCookSTDP(0.05)])
 @pytest.mark.parametrize("update_every", [None, 12])
-def test_skipping_while_learning_gives_the_same_weights(
-    kind, rule, update_every, monkeypatch
-):
+def test_skipping_while_learning_gives_the_same_weights(kind, rule, update_every):
     """Learning with pair sums and adaptive thresholds shared by the batch:
     counts, weights and thresholds equal those of stepping every neuron."""
     layer = Layer(
@@ -221,20 +205,28 @@ def test_skipping_while_learning_gives_the_same_weights(
     params = layer.initial_params(np.random.default_rng(0))
     X = np.random.default_rng(1).uniform(0, 1, size=(5, 64))
     results = []
-    spy = Spy(monkeypatch)
     for window in (0, 6):
-        monkeypatch.setattr(_quiet, "QUIET_STEPS", window)
         steps = PoissonEncoder(max_rate=300.0).steps(X, 120, 1.0, np.arange(5))
+        options = SimulationOptions(quiet_min_neurons=0, quiet_steps=window)
         results.append(
-            simulate([layer], [params], steps, learn=True, update_every=update_every)
+            simulate(
+                [layer],
+                [params],
+                steps,
+                learn=True,
+                update_every=update_every,
+                engine="numpy",
+                options=options,
+            )
         )
-    reference, skipped = results
+    reference, windowed = results
     assert reference.counts[0].sum() > 20
-    np.testing.assert_array_equal(skipped.counts[0], reference.counts[0])
-    for got, want in zip(skipped.params[0], reference.params[0], strict=True):
+    np.testing.assert_array_equal(windowed.counts[0], reference.counts[0])
+    for got, want in zip(windowed.params[0], reference.params[0], strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
     assert not np.allclose(reference.params[0].weights, params.weights)
-    assert spy.skipped > 0.3 * (spy.skipped + spy.stepped)
+    n_skipped, n_stepped = skipped(windowed)
+    assert n_skipped > 0.3 * (n_skipped + n_stepped)
 
 
 @pytest.mark.parametrize("neuron", list(NEURONS))

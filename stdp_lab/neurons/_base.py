@@ -184,6 +184,42 @@ class NeuronModel(BaseEstimator):
         """
         return None
 
+    def _adaptation(self, prepared):
+        """``(theta_plus, theta_decay, tau_theta)`` of an adaptive threshold held
+        in ``state.theta``, or None for models without one: the increment at
+        each spike and the decay factor per step (in the state's dtype,
+        scalars or per-neuron arrays), and the decay time constant in ms
+        (float64). The simulator uses them to share the increments of a
+        learning batch and to merge its thresholds (``stdp_lab.network``)."""
+        return None
+
+    def share_adaptation(self, state, spikes, dt: float, spiked=None) -> None:
+        """Raise every sample's threshold by the other samples' spikes, in place.
+
+        For models with an adaptive threshold (:meth:`_adaptation`), while a
+        batch learns: the learned thresholds are shared by the batch, as its
+        weights are (see :mod:`stdp_lab.network`), so a spike of neuron ``j``
+        in any sample adds ``theta_plus`` to ``theta_j`` of all samples; its
+        own sample already got it in :meth:`step`. ``spiked`` may give
+        ``np.flatnonzero(spikes)`` when the caller has it already.
+        """
+        theta = state.theta
+        prepared = self._prepared(dt, theta.dtype, theta.shape[1:])
+        plus = self._adaptation(prepared)[0]
+        n_samples = theta.shape[0]
+        n_neurons = theta[0].size
+        if spiked is None:
+            spiked = spikes.ravel().nonzero()[0]
+        if not spiked.size:
+            return
+        total = np.bincount(spiked % n_neurons, minlength=n_neurons)  # per neuron
+        cols = total.nonzero()[0]  # neurons that spiked in some sample
+        others = total[cols] - spikes.reshape(n_samples, -1)[:, cols]  # (B, n)
+        if plus.ndim:  # per-neuron values
+            plus = np.broadcast_to(plus, theta.shape[1:]).reshape(-1)[cols]
+        rows = theta.reshape(n_samples, -1)  # a view: the state is contiguous
+        rows[:, cols] += others.astype(theta.dtype) * plus
+
     def _threshold_floor(self, state, prepared, n_steps: int):
         """Lowest threshold from now to ``n_steps`` steps on if no neuron spikes
         (a scalar or an array of the state's shape)."""

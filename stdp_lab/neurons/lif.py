@@ -300,8 +300,12 @@ class AdaptiveLIF(LIF):
         prepared.update(
             theta_plus=params["theta_plus"].astype(dtype),
             theta_decay=np.exp(-dt / params["tau_theta"]).astype(dtype),
+            tau_theta=params["tau_theta"],
         )
         return prepared
+
+    def _adaptation(self, prepared):
+        return prepared["theta_plus"], prepared["theta_decay"], prepared["tau_theta"]
 
     def _new_state(self, shape, dtype, prepared):
         base = super()._new_state(shape, dtype, prepared)
@@ -334,32 +338,6 @@ class AdaptiveLIF(LIF):
         super()._advance(state, drive, n_steps, prepared)
         theta = state.theta
         np.multiply(theta, prepared["theta_decay"] ** n_steps, out=theta)
-
-    def share_adaptation(self, state, spikes, dt: float, spiked=None) -> None:
-        """Raise every sample's threshold by the other samples' spikes, in place.
-
-        Used while a batch learns: the learned thresholds are shared by the
-        batch, as its weights are (see :mod:`stdp_lab.network`), so a spike of
-        neuron ``j`` in any sample adds ``theta_plus`` to ``theta_j`` of all
-        samples; its own sample already got it in :meth:`step`. ``spiked``
-        may give ``np.flatnonzero(spikes)`` when the caller has it already.
-        """
-        theta = state.theta
-        prepared = self._prepared(dt, theta.dtype, theta.shape[1:])
-        n_samples = theta.shape[0]
-        n_neurons = theta[0].size
-        if spiked is None:
-            spiked = spikes.ravel().nonzero()[0]
-        if not spiked.size:
-            return
-        total = np.bincount(spiked % n_neurons, minlength=n_neurons)  # per neuron
-        cols = total.nonzero()[0]  # neurons that spiked in some sample
-        others = total[cols] - spikes.reshape(n_samples, -1)[:, cols]  # (B, n)
-        plus = prepared["theta_plus"]
-        if plus.ndim:  # per-neuron values
-            plus = np.broadcast_to(plus, theta.shape[1:]).reshape(-1)[cols]
-        rows = theta.reshape(n_samples, -1)  # a view: the state is contiguous
-        rows[:, cols] += others.astype(theta.dtype) * plus
 
 
 #: Parameters (a, b, c, d) of Izhikevich (2003), Fig. 2, by cortical cell class.

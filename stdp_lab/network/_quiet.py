@@ -1,4 +1,5 @@
-"""Exact skipping of the neurons that cannot spike (private to the simulator).
+"""Exact skipping of the neurons that cannot spike: the numpy engine's stepping
+strategy for winner-take-all layers (private).
 
 In a winner-take-all layer almost every neuron is far below threshold almost all
 the time: after a Diehl & Cook winner fires, the others sit about 120 mV under
@@ -10,9 +11,9 @@ neuron models that are linear between spikes (:meth:`NeuronModel._linear
 
 with input current :math:`I_t \\ge 0` (non-negative weights, spikes as input)
 and inhibitory current :math:`J_t \\ge 0`, the simulator takes windows of
-``QUIET_STEPS`` steps whose input currents are already known (one sparse product
-per chunk of steps) and bounds, for every neuron, the highest potential it could
-reach in the window without inhibition:
+``SimulationOptions.quiet_steps`` steps whose input currents are already known
+(one sparse product per chunk of steps) and bounds, for every neuron, the
+highest potential it could reach in the window without inhibition:
 
 .. math:: \\max_{t \\le S} v_t \\le \\max(v_0,\\ d^S v_0 + c \\textstyle\\sum_{j<S} d^j)
           + g\\, d^{-(S-1)} \\textstyle\\sum_{s<S} d^{S-1-s} I_s
@@ -34,13 +35,13 @@ where the weighted inhibition :math:`\\sum_s d^{S-1-s} J_s` is accumulated per
 location from the active neurons' spikes (the inhibitory current is linear in
 the spike counts of each location). The result is that of stepping every
 neuron, up to float rounding (the tests compare spike counts exactly in float64);
-neurons within a relative ``1e-4`` of threshold are stepped, so rounding cannot
-turn a bound into a wrong skip.
+neurons within a relative ``quiet_tolerance`` of threshold are stepped, so
+rounding cannot turn a bound into a wrong skip.
 
-Used on the first layer when the competition is ``k=None`` or ``k=1``, in
-inference and while learning with a rule made of pair terms (pair STDP, Diehl &
-Cook's rule: :class:`~stdp_lab.network._PairSums` only needs the spikes) and
-``w_min >= 0``; while a batch learns adaptive thresholds, the quiet neurons get
+Used on a layer fed by an encoder's spike steps (or another layer's) when the
+competition is ``k=None`` or ``k=1``, in inference and while learning with a
+rule made of pair terms (pair STDP, Diehl & Cook's rule: the pair sums only
+need the spikes) and ``w_min >= 0``; while a batch learns adaptive thresholds, the quiet neurons get
 the other samples' increments at the window's end, decayed as stepping would
 decay them. Otherwise the simulator steps every neuron.
 """
@@ -49,46 +50,38 @@ from __future__ import annotations
 
 import numpy as np
 
-from .competition import first_best
-from .neurons._base import _param_names
-
-#: Steps per window. Longer windows loosen the bound (by ``d**-(S-1)``) and let
-#: more neurons rise within reach of threshold; shorter ones pay the per-window
-#: passes over all neurons more often.
-QUIET_STEPS = 16
-
-#: Below this many neurons (samples x locations x filters) a step is a few
-#: numpy calls on tiny arrays, cheaper than the windows' bookkeeping (batch 1).
-QUIET_MIN_NEURONS = 4096
-
-#: Above this fraction of active neurons a window steps the whole layer in place.
-ALL_ACTIVE_FRACTION = 0.1
-
-#: Relative margin below threshold within which a neuron is stepped anyway.
-QUIET_TOLERANCE = 1e-4
+from ..competition import one_per_group
+from ..neurons._base import _param_names
 
 
-def quiet_windows(run, record):
+def quiet_windows(run, record, options):
     """A :class:`QuietWindows` for the layer run ``run``, or None when the
-    closed form does not apply (recording, a rule that steps traces, a
-    nonlinear neuron model, per-neuron parameters, ``k > 1``, negative
-    weights) or does not pay (fewer than ``QUIET_MIN_NEURONS`` neurons)."""
-    neuron = run.neuron
-    if QUIET_STEPS < 2 or record or run.counts.size < QUIET_MIN_NEURONS:
+    closed form does not apply (recording, a rule that reads every neuron's
+    traces, a nonlinear neuron model, per-neuron parameters, ``k > 1``,
+    negative weights) or does not pay (fewer than
+    ``options.quiet_min_neurons`` neurons)."""
+    population = run.population
+    neuron = population.neuron
+    if options.quiet_steps < 2 or record:
         return None
-    if run.learn and (run.pair_sums is None or run.layer.w_min < 0):
+    if population.counts.size < options.quiet_min_neurons:
+        return None
+    plasticity = run.plasticity
+    if plasticity is not None and (
+        plasticity.reads_every_neuron or run.projection.layer.w_min < 0
+    ):
         return None  # the rule reads every neuron's traces at every step
     if any(np.ndim(getattr(neuron, name)) for name in _param_names(type(neuron))):
         return None  # compact states need scalar parameters
-    prepared = neuron._prepared(run.dt, run.dtype, ())
+    prepared = neuron._prepared(population.dt, population.dtype, ())
     if neuron._linear(prepared) is None:
         return None
-    k = run.competition.k
-    if k is not None and 1 < k < run.shape[2]:
+    k = population.competition.k
+    if k is not None and 1 < k < population.shape[2]:
         return None
-    if np.min(run.weights, initial=0.0) < 0:
+    if np.min(run.projection.weights, initial=0.0) < 0:
         return None  # currents could be negative: the bound needs I >= 0
-    return QuietWindows(run, prepared)
+    return QuietWindows(run, prepared, options)
 
 
 class QuietWindows:
@@ -96,32 +89,42 @@ class QuietWindows:
 
     :meth:`step` is called once per step with the chunk of input currents the
     step belongs to and the step's offset in it; windows start at offsets that
-    are multiples of ``QUIET_STEPS`` and never span two chunks. A window in which
-    most neurons are active (the first steps of a presentation, or a layer with
-    weak inhibition) is stepped by the layer's own :meth:`_LayerRun.step
-    <stdp_lab.network._LayerRun.step>`, so that such layers cost what they did.
+    are multiples of ``options.quiet_steps`` and never span two chunks. A
+    window in which most neurons are active (the first steps of a
+    presentation, or a layer with weak inhibition) is stepped by the layer's
+    own step (``run.step``), so that such layers cost what they did.
+
+    ``run`` holds the layer's ``population`` (whose state, counts and
+    inhibition this class steps), ``plasticity`` (None, or an accumulator that
+    needs only the spikes) and ``step(pre_spikes, current, pre_flat)``.
     """
 
-    def __init__(self, run, prepared):
-        n_samples, n_locations, n_filters = run.shape
+    def __init__(self, run, prepared, options):
+        population = run.population
+        n_samples, n_locations, n_filters = population.shape
+        self.window_steps = options.quiet_steps
+        self.all_active_fraction = options.all_active_fraction
+        self.tolerance = options.quiet_tolerance
         # While a batch learns, a spike raises that neuron's threshold in every
-        # sample (AdaptiveLIF.share_adaptation); quiet neurons get the window's
+        # sample (NeuronModel.share_adaptation); quiet neurons get the window's
         # increments at its end, decayed as stepping would decay them.
-        self.share = run.share_theta
+        self.share = population.share
         if self.share:
-            self.theta_plus = float(prepared["theta_plus"])
-            self.theta_decay = float(prepared["theta_decay"])
+            theta_plus, theta_decay, _ = population.neuron._adaptation(prepared)
+            self.theta_plus = float(theta_plus)
+            self.theta_decay = float(theta_decay)
         self.n_neurons = n_locations * n_filters
         self.run = run
+        self.population = population
         self.prepared = prepared
-        decay, gain, offset = (float(c) for c in run.neuron._linear(prepared))
+        decay, gain, offset = (float(c) for c in population.neuron._linear(prepared))
         self.decay, self.gain, self.offset = decay, gain, offset
         self.n_filters = n_filters
         self.n_groups = n_samples * n_locations
-        competition = run.competition
+        competition = population.competition
         self.select = self._select if competition.k == 1 and n_filters > 1 else None
         self.inhibits = competition.inhibits
-        self.spikes = np.zeros(run.shape, dtype=bool)  # this step's (compact mode)
+        self.spikes = np.zeros(population.shape, dtype=bool)  # this step's
         self.spiked = np.zeros(0, dtype=np.intp)  # their flat indices
         self.full = True  # the layer's own step, as at a presentation's start
         self.t = 0  # steps taken in the current window
@@ -134,28 +137,28 @@ class QuietWindows:
     # -- one window ----------------------------------------------------------
     def _begin(self, currents):
         """Start a window on ``currents`` of shape (S, B, L * F)."""
-        run = self.run
+        population = self.population
         n_window = len(currents)
         if self.wait:  # recently mostly active: step the layer, check later
             self.wait -= 1
             self.n_window, self.t = n_window, 0
-            self.n_stepped += n_window * run.counts.size
+            self.n_stepped += n_window * population.counts.size
             return
-        dtype = run.dtype
+        dtype = population.dtype
         d = self.decay
         flat = currents.reshape(n_window, -1)  # (S, B * L * F)
         powers = (d ** np.arange(n_window - 1, -1, -1)).astype(dtype)  # (S,)
         drive = powers @ flat  # (B * L * F,): sum_s d^(S-1-s) I_s
-        state = run.state
+        state = population.state
         v = state.v.reshape(-1)
         rest = self.offset * sum(d**j for j in range(n_window))
         top = v * dtype.type(d**n_window)  # free potential at the window's end
         top += dtype.type(rest)
         np.maximum(top, v, out=top)
         top += dtype.type(self.gain * d ** -(n_window - 1)) * drive
-        floor = run.neuron._threshold_floor(state, self.prepared, n_window)
+        floor = population.neuron._threshold_floor(state, self.prepared, n_window)
         floor = np.reshape(floor, -1) if np.ndim(floor) else float(floor)
-        tol = QUIET_TOLERANCE * (1.0 + float(np.max(np.abs(floor))))
+        tol = self.tolerance * (1.0 + float(np.max(np.abs(floor))))
         active = top >= floor - tol  # (B * L * F,)
         refractory = getattr(state, "refractory", None)
         if refractory is not None:
@@ -164,13 +167,16 @@ class QuietWindows:
         active[spiked] = True  # they inhibit, but not themselves
         ids = active.nonzero()[0]  # sorted flat indices
         self.n_window, self.t = n_window, 0
-        if len(ids) > ALL_ACTIVE_FRACTION * v.size:
+        if len(ids) > self.all_active_fraction * v.size:
             self.n_stepped += n_window * v.size
             self.wait = self.backoff  # 0, 2, 8, 8, ... windows without a check
             self.backoff = min(max(4 * self.backoff, 2), 8)
             if not self.full and self.inhibits:  # the layer's step reads its buffer
-                self.run.competition.inhibitory_current(
-                    self.spikes, run.neighbours, out=run.inhibition, spiked=spiked
+                population.competition.inhibitory_current(
+                    self.spikes,
+                    population.neighbours,
+                    out=population.inhibition,
+                    spiked=spiked,
                 )
             self.full = True
             return
@@ -206,15 +212,17 @@ class QuietWindows:
 
     def _end(self):
         """Advance the quiet neurons in closed form, write back the active ones."""
-        run = self.run
-        state = run.state
+        population = self.population
+        state = population.state
         drive = self.drive
         if self.inhibits:
-            total = run.competition.location_current(self.weighted, run.neighbours)
+            total = population.competition.location_current(
+                self.weighted, population.neighbours
+            )
             drive = drive.reshape(-1, self.n_filters)  # (B * L, F)
             drive -= total[:, None].astype(drive.dtype, copy=False)
             drive = drive.reshape(-1)
-        run.neuron._advance(state, drive, self.n_window, self.prepared)
+        population.neuron._advance(state, drive, self.n_window, self.prepared)
         if self.share:
             theta = state.theta.reshape(-1, self.n_neurons)  # (B, L * F)
             theta += (self.theta_plus * self.shared).astype(theta.dtype)
@@ -226,8 +234,8 @@ class QuietWindows:
         """Step ``offset`` of the chunk ``currents`` (S_chunk, B, L * F), whose
         input spikes are ``pre_spikes`` (flat indices ``pre_flat``); returns this
         step's spikes, (B, L, F) bool (a reused buffer)."""
-        if offset % QUIET_STEPS == 0:
-            self._begin(currents[offset : offset + QUIET_STEPS])
+        if offset % self.window_steps == 0:
+            self._begin(currents[offset : offset + self.window_steps])
         self.t += 1
         if self.full:
             self.run_spikes = self.run.step(pre_spikes, currents[offset], pre_flat)
@@ -236,19 +244,19 @@ class QuietWindows:
 
     def _step_active(self, t, pre_spikes, pre_flat):
         current = self.currents[t]  # (n_active,)
-        run = self.run
+        population = self.population
         if self.previous is not None:
             counts, own = self.previous
-            competition = run.competition
-            inhibition = competition.location_current(counts, run.neighbours)
+            competition = population.competition
+            inhibition = competition.location_current(counts, population.neighbours)
             inhibition = inhibition[self.group]  # (n_active,)
             inhibition[own] -= competition.inhibition  # not by its own spike
             current = current - inhibition
-        spikes, local, self.state = run.neuron._step(
-            self.state, current, run.dt, select=self.select
+        spikes, local, self.state = population.neuron._step(
+            self.state, current, population.dt, select=self.select
         )
         spiked = self.ids[local]
-        run.counts.reshape(-1)[spiked] += 1
+        population.counts.reshape(-1)[spiked] += 1
         flat = self.spikes.reshape(-1)
         flat[self.spiked] = False
         flat[spiked] = True
@@ -265,8 +273,8 @@ class QuietWindows:
             theta = self.state.theta
             theta += (self.theta_plus * others).astype(theta.dtype)
             self.shared += self.theta_powers[t] * total
-        if run.learn:
-            run._learn(pre_spikes, pre_flat, self.spikes, spiked)
+        if self.run.plasticity is not None:
+            self.run.plasticity.add(pre_spikes, pre_flat, self.spikes, spiked)
         if t + 1 == self.n_window:
             self._end()
         return self.spikes
@@ -274,11 +282,9 @@ class QuietWindows:
     def _select(self, candidates, margin):
         """``Competition(k=1).select`` on the compact arrays of the active neurons."""
         flat = candidates.nonzero()[0]
-        if flat.size <= 1:
-            return candidates
-        group = self.group[flat]
-        if not (group[1:] == group[:-1]).any():
+        chosen = one_per_group(flat, self.group[flat], margin[flat])
+        if chosen is None:
             return candidates
         keep = np.zeros_like(candidates)
-        keep[flat[first_best(group, margin[flat])]] = True
+        keep[chosen] = True
         return keep

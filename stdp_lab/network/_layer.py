@@ -1,0 +1,149 @@
+"""Layer configuration and its learned parameters."""
+
+from __future__ import annotations
+
+import numbers
+from typing import NamedTuple
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from .._validation import check_scalar
+from ..competition import make_competition
+from ..neurons import make_neuron
+from ..plasticity import make_rule
+
+__all__ = ["Layer", "LayerParams", "SimulationResult"]
+
+
+class LayerParams(NamedTuple):
+    """Learned quantities of one layer.
+
+    Attributes
+    ----------
+    weights : ndarray of shape connectivity.weight_shape
+        Synaptic weights, ``(1 | n_locations, patch_size, n_filters)``.
+    theta : ndarray of shape (n_locations, n_filters) or None
+        Learned threshold offsets of adaptive neurons (Diehl & Cook 2015), kept from
+        sample to sample; None for neuron models without an adaptive threshold.
+    """
+
+    weights: np.ndarray
+    theta: np.ndarray | None = None
+
+
+class SimulationResult(NamedTuple):
+    """What :func:`simulate` returns.
+
+    Attributes
+    ----------
+    counts : list of ndarray of shape (n_samples, n_locations, n_filters)
+        Spike counts of each layer over the presentation.
+    params : list of LayerParams
+        The layers' parameters after the presentation (new arrays if learning,
+        the given ones otherwise).
+    records : dict
+        ``records[name][i]`` holds the recorded quantity of layer ``i`` as an
+        array of shape (n_timesteps, n_samples, n_locations, n_filters), for each
+        name asked for in ``record`` ("spikes", "v").
+    info : list of dict
+        What the simulator did for each layer: ``"engine"`` (``"numba"`` or
+        ``"numpy"``) and, where the numpy engine skipped quiet neurons,
+        ``"neuron_steps_stepped"`` and ``"neuron_steps_skipped"``.
+    """
+
+    counts: list
+    params: list
+    records: dict
+    info: list = []
+
+
+class Layer(BaseEstimator):
+    """A spiking layer: connectivity, neuron model, competition and plasticity.
+
+    Parameters
+    ----------
+    connectivity : Connectivity
+        ``Dense``, ``LocallyConnected2D`` or ``Conv2D`` (or any object with the
+        same methods).
+    neuron : str or NeuronModel, default=None
+        Neuron model or its name; None means ``"adaptive_lif"``.
+    competition : str or Competition, default=None
+        Competition among filters at a location; None means no competition.
+    rule : str or Rule, default=None
+        Plasticity rule or its name; None means the layer does not learn.
+    w_min, w_max : float, default=0.0, 1.0
+        Weight bounds, applied after every update.
+    norm : float or None, default=None
+        If given, after each batch the incoming weights of every neuron are scaled
+        to sum to ``norm`` (Diehl & Cook 2015 use 78.4 for 784 inputs).
+    w_init : float, default=0.3
+        Initial weights are uniform in ``[w_min, w_min + w_init * (w_max - w_min)]``.
+    """
+
+    def __init__(
+        self,
+        connectivity,
+        neuron=None,
+        competition=None,
+        rule=None,
+        w_min=0.0,
+        w_max=1.0,
+        norm=None,
+        w_init=0.3,
+    ):
+        self.connectivity = connectivity
+        self.neuron = neuron
+        self.competition = competition
+        self.rule = rule
+        self.w_min = w_min
+        self.w_max = w_max
+        self.norm = norm
+        self.w_init = w_init
+
+    # -- resolved parts --------------------------------------------------------
+    def _parts(self):
+        check_scalar(self.w_min, "w_min", numbers.Real)
+        check_scalar(
+            self.w_max, "w_max", numbers.Real, low=self.w_min, low_inclusive=False
+        )
+        check_scalar(self.w_init, "w_init", numbers.Real, low=0.0, high=1.0)
+        if self.norm is not None:
+            check_scalar(self.norm, "norm", numbers.Real, low=0.0, low_inclusive=False)
+        neuron = make_neuron("adaptive_lif" if self.neuron is None else self.neuron)
+        competition = make_competition(self.competition)
+        competition._check()
+        rule = None if self.rule is None else make_rule(self.rule)
+        return neuron, competition, rule
+
+    @property
+    def output_shape(self) -> tuple[int, int]:
+        """``(n_locations, n_filters)``."""
+        return (self.connectivity.n_locations, self.connectivity.n_filters)
+
+    def initial_params(self, rng: np.random.Generator, dtype=np.float64) -> LayerParams:
+        """Random initial weights and zero threshold offsets."""
+        neuron, _, _ = self._parts()
+        high = self.w_min + self.w_init * (self.w_max - self.w_min)
+        weights = rng.uniform(self.w_min, high, size=self.connectivity.weight_shape)
+        weights = weights.astype(dtype, copy=False)
+        if self.norm is not None:
+            weights = self.normalise(weights)
+        theta = None
+        if _has_theta(neuron, self.output_shape):
+            theta = np.zeros(self.output_shape, dtype=dtype)
+        return LayerParams(weights, theta)
+
+    def normalise(self, weights: np.ndarray) -> np.ndarray:
+        """Scale each neuron's incoming weights to sum to ``norm`` (in place)."""
+        if self.norm is None:
+            return weights
+        total = weights.sum(axis=1, keepdims=True)  # (1|L, 1, F)
+        np.divide(self.norm, total, out=total, where=total > 0)
+        weights *= total
+        return weights
+
+
+def _has_theta(neuron, layer_shape) -> bool:
+    state = neuron.initial_state((1, *layer_shape), np.float64)
+    return hasattr(state, "theta")
