@@ -108,6 +108,12 @@ class SpikeSteps:
         """
         return self._flat[self._bounds[t] : self._bounds[t + 1]]
 
+    def events(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(flat, bounds)``: the flat indices ``b * n_features + i`` of every
+        spike, ordered by step and then index, and the bounds of each step in
+        them (step ``t`` holds ``flat[bounds[t]:bounds[t + 1]]``). Read only."""
+        return self._flat, self._bounds
+
     @property
     def n_spikes(self) -> int:
         """Number of spikes of the whole presentation."""

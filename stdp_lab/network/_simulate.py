@@ -16,8 +16,9 @@ from ._options import SimulationOptions
 __all__ = ["simulate", "resolve_engine", "measure_stdp_window"]
 
 
-def resolve_engine(engine: str, layer: Layer) -> str:
-    """``"numba"`` or ``"numpy"``: the engine that runs ``layer``.
+def resolve_engine(engine: str, layer: Layer, learn: bool = True) -> str:
+    """``"numba"`` or ``"numpy"``: the engine that runs ``layer`` (its rule
+    matters only while learning).
 
     ``"auto"`` follows the global configuration (:func:`stdp_lab.set_config`)
     and, where that is ``"auto"`` too, picks the compiled engine when numba
@@ -32,7 +33,7 @@ def resolve_engine(engine: str, layer: Layer) -> str:
         return "numpy"
     from . import _compiled
 
-    reason = _compiled.unsupported(layer)
+    reason = _compiled.unsupported(layer, learn)
     if reason is None:
         return "numba"
     if engine == "numba":
@@ -137,7 +138,7 @@ def simulate(
         raise TypeError(
             f"options must be a SimulationOptions or None, got {type(options).__name__}"
         )
-    engines = [resolve_engine(engine, layer) for layer in layers]
+    engines = [resolve_engine(engine, layer, learn) for layer in layers]
     counts, new_params, info = [], [], []
     records = {name: [] for name in record}
     x = spikes_in

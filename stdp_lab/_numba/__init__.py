@@ -1,0 +1,2 @@
+"""Compiled (numba) kernels of the simulator; imported only when the compiled
+engine runs."""

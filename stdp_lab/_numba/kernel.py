@@ -1,0 +1,499 @@
+"""The compiled step of one layer over one presentation (numba).
+
+One kernel runs every step of a layer for a batch of samples: the input current
+from the weight rows of the inputs that spiked, the neuron update, the
+competition among the filters of a location, the inhibition for the next step
+and, while learning, the plasticity sums. It does what the numpy engine
+(:mod:`stdp_lab.network._numpy`) does, operation for operation in the state's
+dtype, so that both give the same spikes bit for bit; the plasticity sums are
+kept in float64, as the numpy engine's pair sums are.
+
+Parallel work: samples are split into groups fixed by the caller (never by the
+number of threads), and the groups run in parallel (``prange``). In inference
+every sample is its own group and runs all its steps at once. While learning,
+each group adds its samples' plasticity sums into its own float64 buffer, and
+the buffers are added in group order at each weight update, so the result does
+not depend on the number of threads; when the batch shares its learned
+thresholds, the groups meet after every step and the other samples' threshold
+increments are added then, as in the numpy engine.
+
+Layout: neurons are flat, ``j = l * F + f``; state arrays are ``(B, L * F)``;
+the input spikes of sample ``b`` at step ``t`` are
+``idx[ptr[b * T + t]:ptr[b * T + t + 1]]``, ascending. The arguments travel in
+tuples, each named for what it holds (built by
+:mod:`stdp_lab.network._compiled`):
+
+- ``inputs = (ptr, idx)``;
+- ``geometry = (index (L, K), mem_ptr (N + 1,), mem_lk)``: ``mem_lk[mem_ptr[i]:
+  mem_ptr[i + 1]]`` lists ``l * K + k`` for the patch entries input ``i`` feeds;
+- ``weights (S, K, F)``, ``S`` = 1 (shared) or L;
+- ``neuron = (npar (N_NEURON_PARAMS, L * F), consts = (dt, refractory tol.))``;
+- ``state = (v, ref, theta, counts, inh)``, each (B, L * F) (zeros where the
+  model has no refractoriness, adaptive threshold or inhibition);
+- ``competition = (k, inhibition, inhibition_between, nb_ptr, nb_idx)``;
+- ``flags = (shared, inhibits, learn)``;
+- ``plastic``: the rule's terms and traces, see :func:`_learn`;
+- ``scratch = (cur, margin, spk, nspk, loc_cnt, inh_on)``, ``records = (spikes,
+  v)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+# Rows of the neuron parameter array ``npar`` (each a per-neuron vector, L * F).
+DECAY, GAIN, OFFSET, V_RESET, V_THRESH, T_REF, THETA_PLUS, THETA_DECAY = range(8)
+N_NEURON_PARAMS = 8
+
+# Term kinds of the pair-sum rules: which side's trace is read at the other
+# side's spikes, or the spikes of both sides in the same step.
+PRE_TRACE_AT_POST, POST_TRACE_AT_PRE, COINCIDENT = 0, 1, 2
+
+# Rules whose weight change the kernel computes from the sums.
+PAIR_ADDITIVE, PAIR_MULTIPLICATIVE, DIEHL_COOK = 0, 1, 2
+
+# Trace modes.
+ADD, RESET = 0, 1
+
+# Parallel loops only where written (prange): the other parfor passes cost
+# seconds of compilation and find nothing here.
+_PRANGE_ONLY = {
+    "prange": True,
+    "comprehension": False,
+    "setitem": False,
+    "reduction": False,
+    "numpy": False,
+    "stencil": False,
+    "fusion": False,
+    "inplace_binop": False,
+}
+
+
+@njit(cache=True)
+def by_sample(flat, bounds, n_samples, n_inputs):
+    """Events ordered by (time, sample, input) to ``(ptr, idx)`` ordered by
+    (sample, time, input); ``ptr`` has shape (B * T + 1,)."""
+    n_steps = len(bounds) - 1
+    ptr = np.zeros(n_samples * n_steps + 1, np.int64)
+    for t in range(n_steps):
+        for e in range(bounds[t], bounds[t + 1]):
+            b = flat[e] // n_inputs
+            ptr[b * n_steps + t + 1] += 1
+    for r in range(n_samples * n_steps):
+        ptr[r + 1] += ptr[r]
+    fill = ptr[:-1].copy()
+    idx = np.empty(len(flat), np.int32)
+    for t in range(n_steps):
+        for e in range(bounds[t], bounds[t + 1]):
+            b = flat[e] // n_inputs
+            r = b * n_steps + t
+            idx[fill[r]] = flat[e] - b * n_inputs
+            fill[r] += 1
+    return ptr, idx
+
+
+@njit(cache=True)
+def _trace_at(value, last, t, powers):
+    """A lazily decayed trace at step ``t``, before this step's spikes: its
+    value at its last spike ``last`` (-1: never) times ``powers[t - last]``."""
+    if last < 0:
+        return 0.0
+    return value * powers[t - last]
+
+
+@njit(cache=True, error_model="numpy")
+def _add(into, row):
+    """``into += row`` (a loop the compiler vectorises)."""
+    for f in range(len(into)):
+        into[f] += row[f]
+
+
+@njit(cache=True, error_model="numpy")
+def _currents(b, lo, hi, idx, geometry, weights, shared, c):
+    """Input current of one sample and step: the weight rows of its input
+    spikes ``idx[lo:hi]`` added in ascending input order, as the numpy
+    engine's sparse products add them."""
+    index, mem_ptr, mem_lk = geometry
+    patch_size = index.shape[1]
+    n_filters = weights.shape[2]
+    c[:] = 0
+    for e in range(lo, hi):
+        i = idx[e]
+        for m in range(mem_ptr[i], mem_ptr[i + 1]):
+            loc, k = divmod(mem_lk[m], patch_size)
+            base = loc * n_filters
+            _add(c[base : base + n_filters], weights[0 if shared else loc, k])
+
+
+@njit(cache=True, error_model="numpy")
+def _neurons(b, c, neuron, state, mb):
+    """Linear neurons between spikes (LIF, IF, adaptive LIF), in the order of
+    :class:`~stdp_lab.neurons.LIF`'s ``_integrate``; writes the margins above
+    threshold into ``mb`` and returns how many are at or above it.
+
+    Branch-free, so that it vectorises: a model without inhibition,
+    refractoriness or adaptive threshold has all-zero ``inh``, ``ref`` and
+    ``theta`` (and ``t_ref = 0``, ``theta_decay = 1``), which leave every
+    value as the numpy engine computes it (``x - 0 == x``, ``0 * 1 == 0``).
+    """
+    npar, consts = neuron
+    v, ref, theta, counts, inh = state
+    zero = v.dtype.type(0)
+    dt, ref_tol = consts[0], consts[1]
+    vb, rb, tb, ib = v[b], ref[b], theta[b], inh[b]
+    decay, gain, offset = npar[DECAY], npar[GAIN], npar[OFFSET]
+    v_reset, v_thresh, theta_decay = npar[V_RESET], npar[V_THRESH], npar[THETA_DECAY]
+    n_cand = 0
+    for j in range(len(vb)):
+        current = c[j] - ib[j]
+        th = tb[j] * theta_decay[j]
+        tb[j] = th
+        x = vb[j] * decay[j]
+        x = x + gain[j] * current
+        x = x + offset[j]
+        left = rb[j]
+        x = v_reset[j] if left > ref_tol else x
+        left = left - dt
+        rb[j] = left if left > zero else zero
+        vb[j] = x
+        margin = (x - v_thresh[j]) - th
+        mb[j] = margin
+        n_cand += margin >= zero
+    return n_cand
+
+
+@njit(cache=True, error_model="numpy")
+def _compete(b, mb, k_max, n_filters, spk, loc_cnt):
+    """At most ``k_max`` winners per location (0: no limit) among the neurons
+    at or above threshold: the largest margins, ties to the lower filter.
+    Lists the winners in ``spk[b]`` in ascending order; returns how many."""
+    zero = mb.dtype.type(0)
+    n = 0
+    for loc in range(len(mb) // n_filters):
+        base = loc * n_filters
+        n_cand = 0
+        for f in range(n_filters):
+            if mb[base + f] >= zero:
+                n_cand += 1
+        if k_max > 0 and n_cand > k_max:
+            first = n
+            for _ in range(k_max):
+                best = -1
+                for f in range(n_filters):
+                    mf = mb[base + f]
+                    if mf >= zero and (best < 0 or mf > mb[base + best]):
+                        best = f
+                spk[b, n] = base + best
+                n += 1
+                mb[base + best] = -np.inf  # taken
+            for a in range(first + 1, n):  # insertion sort of the k winners
+                key = spk[b, a]
+                p = a - 1
+                while p >= first and spk[b, p] > key:
+                    spk[b, p + 1] = spk[b, p]
+                    p -= 1
+                spk[b, p + 1] = key
+            n_cand = k_max
+        elif n_cand:
+            for f in range(n_filters):
+                if mb[base + f] >= zero:
+                    spk[b, n] = base + f
+                    n += 1
+        loc_cnt[b, loc] = n_cand
+    return n
+
+
+@njit(cache=True)
+def _reset(b, n, spk, neuron, state):
+    """Reset the winners: ``v_reset``, refractory period (0 for models
+    without one), threshold increment (0 for models without one)."""
+    npar = neuron[0]
+    v, ref, theta, counts, inh = state
+    for a in range(n):
+        j = spk[b, a]
+        v[b, j] = npar[V_RESET, j]
+        ref[b, j] = npar[T_REF, j]
+        theta[b, j] = theta[b, j] + npar[THETA_PLUS, j]
+        counts[b, j] += 1
+
+
+@njit(cache=True, error_model="numpy")
+def _inhibit(b, n, spk, loc_cnt, competition, n_filters, ib):
+    """Inhibitory current of the next step, as
+    :meth:`~stdp_lab.competition.Competition.inhibitory_current` computes it:
+    ``inhibition`` per spike of the location but the neuron's own, plus
+    ``inhibition_between`` per spike of a neighbouring location."""
+    k_max, inh0, inh_between, nb_ptr, nb_idx = competition
+    dtype = ib.dtype.type
+    ib[:] = 0
+    a = 0
+    for loc in range(loc_cnt.shape[1]):
+        count = loc_cnt[b, loc]
+        if count == 0:
+            continue
+        base = loc * n_filters
+        strength = dtype(inh0 * count)
+        for f in range(n_filters):
+            ib[base + f] = strength
+        while a < n and spk[b, a] < base + n_filters:
+            ib[spk[b, a]] = ib[spk[b, a]] - dtype(inh0)
+            a += 1
+    if len(nb_ptr) > 1:
+        between = dtype(inh_between)
+        for loc in range(loc_cnt.shape[1]):
+            total = 0
+            for q in range(nb_ptr[loc], nb_ptr[loc + 1]):
+                total += loc_cnt[b, nb_idx[q]]
+            near = dtype(total) * between
+            base = loc * n_filters
+            for f in range(n_filters):
+                ib[base + f] = ib[base + f] + near
+
+
+@njit(cache=True, error_model="numpy")
+def _learn(b, t, g, lo, hi, idx, n, spk, geometry, n_filters, plastic):
+    """The plasticity sums of one sample and step, into group ``g``'s buffer.
+
+    ``plastic = (term_kind, term_trace, pre_mode, pre_pw, post_mode, post_pw,
+    pre_val, pre_last, post_val, post_last, act_n, act, now, sums, npost)``:
+    each term sums, over steps and samples, a presynaptic quantity times a
+    postsynaptic one, one of them spikes (:meth:`Rule.pair_terms
+    <stdp_lab.plasticity.Rule.pair_terms>`): a presynaptic trace at the
+    postsynaptic spikes, a postsynaptic trace at the presynaptic spikes, or
+    coincident spikes. Traces are kept lazily, as their value at their last
+    spike and that spike's step, and read before this step's spikes join
+    them; ``act`` lists the neurons of each location that have spiked (the
+    only ones with a postsynaptic trace). ``sums`` is (G, n_terms, L, F, K),
+    ``npost`` (G, L, F) the postsynaptic spikes since the last update.
+    """
+    (
+        term_kind,
+        term_trace,
+        pre_mode,
+        pre_pw,
+        post_mode,
+        post_pw,
+        pre_val,
+        pre_last,
+        post_val,
+        post_last,
+        act_n,
+        act,
+        now,
+        sums,
+        npost,
+    ) = plastic
+    index, mem_ptr, mem_lk = geometry
+    patch_size = index.shape[1]
+    for a in range(n):
+        j = spk[b, a]
+        npost[g, j // n_filters, j % n_filters] += 1
+    if now.shape[0] > 0:  # which inputs spike at this step (coincidences)
+        for e in range(lo, hi):
+            now[b, idx[e]] = t
+    for term in range(len(term_kind)):
+        kind = term_kind[term]
+        q = term_trace[term]
+        if kind == PRE_TRACE_AT_POST or kind == COINCIDENT:
+            for a in range(n):
+                j = spk[b, a]
+                loc = j // n_filters
+                row = sums[g, term, loc, j - loc * n_filters]
+                for k in range(patch_size):
+                    i = index[loc, k]
+                    if kind == COINCIDENT:
+                        if now[b, i] == t:
+                            row[k] += 1.0
+                    else:
+                        row[k] += _trace_at(
+                            pre_val[q, b, i], pre_last[q, b, i], t, pre_pw[q]
+                        )
+        else:  # POST_TRACE_AT_PRE
+            for e in range(lo, hi):
+                i = idx[e]
+                for m in range(mem_ptr[i], mem_ptr[i + 1]):
+                    lk = mem_lk[m]
+                    loc = lk // patch_size
+                    k = lk - loc * patch_size
+                    base = loc * n_filters
+                    for a in range(act_n[b, loc]):
+                        f = act[b, base + a]
+                        sums[g, term, loc, f, k] += _trace_at(
+                            post_val[q, b, base + f],
+                            post_last[q, b, base + f],
+                            t,
+                            post_pw[q],
+                        )
+    # this step's spikes join the traces
+    for q in range(len(pre_mode)):
+        for e in range(lo, hi):
+            i = idx[e]
+            value = 1.0
+            if pre_mode[q] == ADD:
+                value += _trace_at(pre_val[q, b, i], pre_last[q, b, i], t, pre_pw[q])
+            pre_val[q, b, i] = value
+            pre_last[q, b, i] = t
+    for a in range(n):
+        j = spk[b, a]
+        loc = j // n_filters
+        if len(post_mode) and post_last[0, b, j] < 0:  # its first spike
+            act[b, loc * n_filters + act_n[b, loc]] = j - loc * n_filters
+            act_n[b, loc] += 1
+        for q in range(len(post_mode)):
+            value = 1.0
+            if post_mode[q] == ADD:
+                value += _trace_at(post_val[q, b, j], post_last[q, b, j], t, post_pw[q])
+            post_val[q, b, j] = value
+            post_last[q, b, j] = t
+
+
+@njit(cache=True, error_model="numpy")
+def _step(
+    b, t, g, n_steps, inputs, geometry, weights, neuron, state, competition,
+    flags, plastic, scratch, records,
+):  # fmt: skip
+    """One step of one sample (see the module docstring for the arguments)."""
+    ptr, idx = inputs
+    cur, margin, spk, nspk, loc_cnt, inh_on = scratch
+    shared, inhibits, learn = flags
+    n_filters = weights.shape[2]
+    lo, hi = ptr[b * n_steps + t], ptr[b * n_steps + t + 1]
+    _currents(b, lo, hi, idx, geometry, weights, shared, cur[b])
+    n = 0
+    if _neurons(b, cur[b], neuron, state, margin[b]):
+        n = _compete(b, margin[b], competition[0], n_filters, spk, loc_cnt)
+        _reset(b, n, spk, neuron, state)
+    nspk[b] = n
+    if inhibits and n:
+        _inhibit(b, n, spk, loc_cnt, competition, n_filters, state[4][b])
+        inh_on[b] = True
+    elif inh_on[b]:  # no spike: no inhibition at the next step
+        state[4][b][:] = 0
+        inh_on[b] = False
+    rec_spk, rec_v = records
+    if rec_spk.shape[0] > 0:
+        for a in range(n):
+            rec_spk[t, b, spk[b, a]] = True
+    if rec_v.shape[0] > 0:
+        vb = state[0][b]
+        for j in range(len(vb)):
+            rec_v[t, b, j] = vb[j]
+    if learn:
+        _learn(b, t, g, lo, hi, idx, n, spk, geometry, n_filters, plastic)
+
+
+@njit(cache=True)
+def _share_thresholds(theta, spk, nspk, npar, total, cols, mark):
+    """Add to every sample's thresholds the increments of the other samples'
+    spikes of this step (the batch shares its learned thresholds), as
+    :meth:`NeuronModel.share_adaptation
+    <stdp_lab.neurons.NeuronModel.share_adaptation>` does."""
+    n_samples = theta.shape[0]
+    n_cols = 0
+    for b in range(n_samples):
+        for a in range(nspk[b]):
+            j = spk[b, a]
+            if total[j] == 0:
+                cols[n_cols] = j
+                n_cols += 1
+            total[j] += 1
+    for b in range(n_samples):
+        for a in range(nspk[b]):
+            mark[spk[b, a]] = 1
+        for c in range(n_cols):
+            j = cols[c]
+            others = theta.dtype.type(total[j] - mark[j])
+            theta[b, j] = theta[b, j] + others * npar[THETA_PLUS, j]
+        for a in range(nspk[b]):
+            mark[spk[b, a]] = 0
+    for c in range(n_cols):
+        total[cols[c]] = 0
+
+
+@njit(cache=True)
+def _apply_update(weights, sums, npost, rule, bounds, shared, dw):
+    """Add the weight change of the sums since the last update (every group's,
+    in group order), in the state's dtype as the rule's ``delta_from_sums``
+    computes it, fold it over locations for shared weights, clip to the
+    bounds and clear the sums. ``rule = (kind, parameters)``."""
+    kind, par = rule
+    n_groups, n_terms, n_locations, n_filters, patch_size = sums.shape
+    dtype = weights.dtype.type
+    w_lo, w_hi = bounds[0], bounds[1]
+    dw[:] = 0
+    for loc in range(n_locations):
+        s = 0 if shared else loc
+        for f in range(n_filters):
+            n_post = 0
+            for g in range(n_groups):
+                n_post += npost[g, loc, f]
+            for k in range(patch_size):
+                s0 = 0.0
+                s1 = 0.0
+                for g in range(n_groups):
+                    s0 += sums[g, 0, loc, f, k]
+                    if n_terms > 1:
+                        s1 += sums[g, 1, loc, f, k]
+                ltp = dtype(s0)
+                ltd = dtype(s1)
+                w = weights[s, k, f]
+                if kind == PAIR_ADDITIVE:  # a_plus, a_minus
+                    change = par[0] * ltp - par[1] * ltd
+                elif kind == PAIR_MULTIPLICATIVE:  # a_plus, a_minus, w_min, w_max
+                    change = par[0] * (par[3] - w) * ltp - par[1] * (w - par[2]) * ltd
+                else:  # DIEHL_COOK: learning_rate, x_tar, mu, w_max
+                    change = par[0] * (ltp - par[1] * dtype(n_post))
+                    if par[2] != 0:
+                        room = par[3] - w
+                        if room < 0:
+                            room = dtype(0)
+                        change = change * room ** par[2]
+                if shared:
+                    dw[k, f] += change
+                else:
+                    weights[s, k, f] = min(max(w + change, w_lo), w_hi)
+    if shared:
+        for k in range(patch_size):
+            for f in range(n_filters):
+                w = weights[0, k, f] + dw[k, f]
+                weights[0, k, f] = min(max(w, w_lo), w_hi)
+    sums[:] = 0.0
+    npost[:] = 0
+
+
+@njit(cache=True, parallel=_PRANGE_ONLY)
+def run_layer(
+    n_steps, segment, update_every, group_start, inputs, geometry, weights,
+    neuron, state, competition, flags, plastic, rule, bounds, scratch, records,
+    shared_theta,
+):  # fmt: skip
+    """Run every step of one layer for a batch (see the module docstring).
+
+    ``segment`` steps run between two meetings of the groups (1 when the
+    batch shares its thresholds, ``update_every`` when the weights change
+    every few steps, ``n_steps`` otherwise); ``update_every`` is 0 for one
+    update at the end. ``shared_theta = (total, cols, mark, dw)`` are scratch
+    arrays of the meetings (empty when not needed). The state, the counts and
+    ``weights`` are updated in place.
+    """
+    learn = flags[2]
+    spk, nspk = scratch[2], scratch[3]
+    total, cols, mark, dw = shared_theta
+    sums, npost = plastic[13], plastic[14]
+    for t0 in range(0, n_steps, segment):
+        t1 = min(t0 + segment, n_steps)
+        for g in prange(len(group_start) - 1):
+            for b in range(group_start[g], group_start[g + 1]):
+                for t in range(t0, t1):
+                    _step(
+                        np.int64(b), np.int64(t), np.int64(g), n_steps, inputs,
+                        geometry, weights, neuron, state, competition, flags,
+                        plastic, scratch, records,
+                    )  # fmt: skip
+        if len(total):
+            _share_thresholds(state[2], spk, nspk, neuron[0], total, cols, mark)
+        if learn and update_every > 0 and t1 % update_every == 0:
+            _apply_update(weights, sums, npost, rule, bounds, flags[0], dw)
+    if learn:
+        _apply_update(weights, sums, npost, rule, bounds, flags[0], dw)
