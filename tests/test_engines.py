@@ -1,0 +1,286 @@
+"""The compiled (numba) engine against the numpy engine, the reference: the same
+spikes and potentials bit for bit where both sum in the same order, the same
+learned weights within a stated tolerance, the fallback and the refusal for
+parts without a compiled form, and determinism across threads and groups."""
+
+import numpy as np
+import pytest
+
+import stdp_lab
+from stdp_lab.competition import Competition
+from stdp_lab.connectivity import Conv2D, Dense, LocallyConnected2D
+from stdp_lab.encoding import LatencyEncoder, PoissonEncoder
+from stdp_lab.network import Layer, LayerParams, SimulationOptions, simulate
+from stdp_lab.neurons import IF, LIF, AdaptiveLIF
+from stdp_lab.plasticity import DiehlCookSTDP, PairSTDP, Rule, TraceSpec
+from stdp_lab.presets import diehl_cook_neuron
+
+pytest.importorskip("numba")
+
+IMAGE = (8, 8)
+#: The numpy engine's plain path: every neuron at every step, the rule's
+#: per-step definition. (Its exact shortcuts agree with it up to rounding.)
+PLAIN = SimulationOptions.plain()
+
+
+def connectivity(kind, n_filters=6):
+    if kind == "dense":
+        return Dense(IMAGE, n_filters=n_filters)
+    if kind == "local":
+        return LocallyConnected2D(IMAGE, kernel_size=4, stride=2, n_filters=n_filters)
+    return Conv2D(IMAGE, kernel_size=4, stride=2, n_filters=n_filters)
+
+
+NEURONS = {
+    "lif": lambda: LIF(
+        tau_mem=20.0, v_rest=-65.0, v_reset=-64.0, v_thresh=-58.0, resistance=20.0
+    ),
+    "lif_per_neuron": lambda: LIF(tau_mem=np.linspace(5.0, 30.0, 6), v_thresh=0.5),
+    "if": lambda: IF(v_thresh=2.0, t_ref=1.0),
+    "adaptive": lambda: AdaptiveLIF(
+        tau_mem=30.0, v_thresh=0.6, t_ref=3.0, theta_plus=0.2, tau_theta=50.0
+    ),
+}
+
+COMPETITIONS = {
+    "none": lambda: Competition(),
+    "soft": lambda: Competition(inhibition=2.0),
+    "wta": lambda: Competition(k=1, inhibition=5.0),
+    "kwta": lambda: Competition(k=2, inhibition=1.0),
+    "between": lambda: Competition(
+        k=1, inhibition=4.0, inhibition_between=1.0, neighbourhood=1
+    ),
+}
+
+
+def steps(X, n_steps=60, max_rate=300.0, seed=0):
+    return PoissonEncoder(max_rate=max_rate).steps(
+        X, n_steps, 1.0, np.arange(len(X)) + seed
+    )
+
+
+def both(layers, params, X, n_steps=60, **kwargs):
+    """The same simulation on the numpy engine's plain path and on numba."""
+    ref = simulate(layers, params, steps(X, n_steps), engine="numpy", **kwargs)
+    kwargs.pop("options", None)
+    got = simulate(layers, params, steps(X, n_steps), engine="numba", **kwargs)
+    assert [info["engine"] for info in got.info] == ["numba"] * len(layers)
+    return ref, got
+
+
+@pytest.mark.parametrize("kind", ["dense", "local", "conv"])
+@pytest.mark.parametrize("neuron", list(NEURONS))
+@pytest.mark.parametrize("competition", list(COMPETITIONS))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_inference_gives_the_same_spikes_and_potentials(
+    kind, neuron, competition, dtype
+):
+    """Every spike and every membrane potential of every step equal, bit for bit."""
+    layer = Layer(
+        connectivity(kind),
+        neuron=NEURONS[neuron](),
+        competition=COMPETITIONS[competition](),
+    )
+    rng = np.random.default_rng(0)
+    params = layer.initial_params(rng, dtype)
+    theta = None
+    if params.theta is not None:  # learned thresholds, some negative
+        theta = rng.uniform(-0.1, 0.3, size=params.theta.shape).astype(dtype)
+    params = LayerParams(params.weights * 4, theta)
+    X = np.random.default_rng(1).uniform(0, 1, size=(5, 64))
+    ref, got = both([layer], [params], X, record=("spikes", "v"), options=PLAIN)
+    assert ref.counts[0].sum() > 20
+    np.testing.assert_array_equal(got.counts[0], ref.counts[0])
+    np.testing.assert_array_equal(got.records["spikes"][0], ref.records["spikes"][0])
+    np.testing.assert_array_equal(got.records["v"][0], ref.records["v"][0])
+    assert got.records["v"][0].dtype == dtype
+
+
+RULES = {
+    "pair": lambda: PairSTDP(0.05, 0.04),
+    "pair_nearest_mult": lambda: PairSTDP(
+        0.05,
+        0.04,
+        tau_pre=7.0,
+        tau_post=5.0,
+        pairing="nearest",
+        weight_dependence="multiplicative",
+    ),
+    "diehl_cook": lambda: DiehlCookSTDP(0.05),
+    "diehl_cook_mu": lambda: DiehlCookSTDP(0.01, x_tar=0.3, mu=0.5),
+}
+
+
+@pytest.mark.parametrize("kind", ["dense", "local", "conv"])
+@pytest.mark.parametrize("rule", list(RULES))
+@pytest.mark.parametrize("update_every", [None, 1, 12])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_learning_gives_the_same_spikes_weights_and_thresholds(
+    kind, rule, update_every, dtype
+):
+    """Learning a batch that shares its adaptive thresholds: the same spikes and
+    thresholds exactly; the same weights up to the rounding of sums that the
+    engines add in different orders: a float32 ulp or two per update (they
+    add up over updates); in float64, the numpy engine's pair sums are exact
+    to about 1e-16 * exp(pair_rebase_taus) (see SimulationOptions)."""
+    layer = Layer(
+        connectivity(kind, n_filters=12),
+        neuron=diehl_cook_neuron().set_params(theta_plus=0.5),
+        competition=Competition(k=1, inhibition=120.0),
+        rule=RULES[rule](),
+    )
+    params = layer.initial_params(np.random.default_rng(0), dtype)
+    X = np.random.default_rng(1).uniform(0, 1, size=(5, 64))
+    ref, got = both(
+        [layer],
+        [params],
+        X,
+        n_steps=120,
+        learn=True,
+        update_every=update_every,
+        options=SimulationOptions(quiet_steps=0),
+    )
+    assert ref.counts[0].sum() > 30
+    np.testing.assert_array_equal(got.counts[0], ref.counts[0])
+    np.testing.assert_array_equal(got.params[0].theta, ref.params[0].theta)
+    change = np.abs(ref.params[0].weights - params.weights).max()
+    assert change > 0.05
+    n_updates = 120 // (update_every or 120)
+    tolerance = 4 * np.finfo(np.float32).eps * n_updates
+    if dtype == np.float64:
+        tolerance = 1e-16 * np.exp(SimulationOptions().pair_rebase_taus)
+    np.testing.assert_allclose(
+        got.params[0].weights, ref.params[0].weights, rtol=0, atol=tolerance
+    )
+    assert got.params[0].weights.dtype == dtype
+
+
+def test_two_layers_and_any_input_stream():
+    """A second layer fed by the first, and input given as plain arrays step by
+    step (no encoder): the same counts on both engines."""
+    first = Layer(
+        connectivity("local"), neuron=NEURONS["adaptive"](), competition="wta"
+    )
+    second = Layer(
+        Dense((*first.connectivity.output_grid, 6), n_filters=4),
+        neuron=IF(v_thresh=0.5),
+    )
+    params = [
+        first.initial_params(np.random.default_rng(2)),
+        second.initial_params(np.random.default_rng(3)),
+    ]
+    params[0] = LayerParams(params[0].weights * 4, params[0].theta)
+    X = np.random.default_rng(4).uniform(0, 1, size=(4, 64))
+    arrays = [s.copy() for s in steps(X, 50)]
+    ref = simulate([first, second], params, iter(arrays), engine="numpy", options=PLAIN)
+    got = simulate([first, second], params, iter(arrays), engine="numba")
+    assert ref.counts[1].sum() > 0
+    for a, b in zip(ref.counts, got.counts, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_deterministic_across_threads_and_runs():
+    """The same learned weights for 1 and 2 threads, bit for bit (the groups and
+    the order of their sums do not depend on the threads)."""
+    import numba
+
+    layer = Layer(
+        connectivity("local", n_filters=8),
+        neuron=diehl_cook_neuron(),
+        competition=Competition(k=1, inhibition=120.0),
+        rule=PairSTDP(0.05, 0.04),
+    )
+    params = layer.initial_params(np.random.default_rng(0), np.float32)
+    X = np.random.default_rng(1).uniform(0, 1, size=(19, 64))
+    results = [
+        simulate(
+            [layer],
+            [params],
+            steps(X, 80),
+            learn=True,
+            engine="numba",
+            options=SimulationOptions(n_threads=n),
+        )
+        for n in (1, min(2, numba.config.NUMBA_NUM_THREADS), 1)
+    ]
+    for other in results[1:]:
+        np.testing.assert_array_equal(other.counts[0], results[0].counts[0])
+        np.testing.assert_array_equal(
+            other.params[0].weights, results[0].params[0].weights
+        )
+
+
+class _MyRule(Rule):
+    """A rule of the user's own: Hebbian on spikes (no compiled form)."""
+
+    def __init__(self, rate=0.01):
+        self.rate = rate
+
+    def pre_traces(self):
+        return (TraceSpec(10.0, "add"),)
+
+    def post_traces(self):
+        return ()
+
+    def delta(self, pre, post, weights, state=None):
+        return self.rate * np.einsum("slk,slf->lkf", pre.trace, post.spikes)
+
+
+def test_auto_falls_back_to_numpy_for_a_rule_of_ones_own():
+    layer = Layer(connectivity("dense"), neuron=LIF(v_thresh=0.5), rule=_MyRule())
+    params = layer.initial_params(np.random.default_rng(0))
+    X = np.random.default_rng(1).uniform(0, 1, size=(3, 64))
+    learned = simulate([layer], [params], steps(X, 30), learn=True)
+    assert learned.info[0]["engine"] == "numpy"
+    assert not np.allclose(learned.params[0].weights, params.weights)
+    # Without learning the rule does not matter: the compiled engine runs.
+    assert simulate([layer], [params], steps(X, 30)).info[0]["engine"] == "numba"
+
+
+def test_numba_refuses_a_part_without_compiled_form_naming_it():
+    layer = Layer(connectivity("dense"), neuron=LIF(v_thresh=0.5), rule=_MyRule())
+    params = layer.initial_params(np.random.default_rng(0))
+    X = np.random.default_rng(1).uniform(0, 1, size=(3, 64))
+    with pytest.raises(ValueError, match="rule _MyRule has no compiled form"):
+        simulate([layer], [params], steps(X, 30), learn=True, engine="numba")
+
+    class MyLIF(LIF):
+        """A subclass may change the equations: it runs on numpy."""
+
+    layer = Layer(connectivity("dense"), neuron=MyLIF())
+    with pytest.raises(ValueError, match="neuron model MyLIF has no compiled form"):
+        simulate([layer], [params._replace(theta=None)], steps(X, 30), engine="numba")
+    assert simulate([layer], [params], steps(X, 30)).info[0]["engine"] == "numpy"
+
+
+def test_the_global_configuration_decides_what_auto_means():
+    layer = Layer(connectivity("dense"), neuron=LIF(v_thresh=0.5))
+    params = layer.initial_params(np.random.default_rng(0))
+    X = np.random.default_rng(1).uniform(0, 1, size=(3, 64))
+    with stdp_lab.config_context(engine="numpy"):
+        assert simulate([layer], [params], steps(X, 5)).info[0]["engine"] == "numpy"
+        # an explicit engine is honoured
+        out = simulate([layer], [params], steps(X, 5), engine="numba")
+        assert out.info[0]["engine"] == "numba"
+    with pytest.raises(ValueError, match="engine must be one of"):
+        simulate([layer], [params], steps(X, 5), engine="cuda")
+
+
+def test_latency_input_and_readonly_weights():
+    """Any encoder's spikes, and read-only (memory-mapped) weights."""
+    layer = Layer(connectivity("conv"), neuron=IF(v_thresh=1.0), competition="wta")
+    params = layer.initial_params(np.random.default_rng(0))
+    params.weights.setflags(write=False)
+    X = np.random.default_rng(1).uniform(0, 1, size=(4, 64))
+    runs = [
+        simulate(
+            [layer],
+            [params],
+            LatencyEncoder().steps(X, 20),
+            engine=engine,
+            options=PLAIN,
+        )
+        for engine in ("numpy", "numba")
+    ]
+    assert runs[0].counts[0].sum() > 0
+    np.testing.assert_array_equal(runs[0].counts[0], runs[1].counts[0])
