@@ -66,7 +66,24 @@ class SpikeSteps:
     What :meth:`Encoder.steps` returns: an iterator of boolean arrays of shape
     ``(n_samples, n_features)``, one per time step (a reused buffer), that also
     keeps the sparse events it was made from, so that a simulator can take all
-    steps at once (:meth:`csr`) instead of one by one.
+    steps at once (:meth:`csr`, :meth:`by_sample`) instead of one by one.
+
+    The events are made on first use: by numpy for the numpy engine
+    (iteration, :meth:`csr`, :meth:`events`), or directly in the form the
+    compiled engine reads (:meth:`by_sample`) by an encoder with a compiled
+    generator; both give the same spikes.
+
+    Parameters
+    ----------
+    flat, bounds : ndarray or None
+        The events (see :meth:`events`); None with ``make_events``.
+    n_samples, n_features : int
+    make_events : callable, optional
+        ``make_events() -> (flat, bounds)``, called on first use.
+    n_timesteps : int, optional
+        Needed with ``make_events``.
+    compiled : callable, optional
+        ``compiled() -> (ptr, idx)``, the :meth:`by_sample` form made directly.
 
     Attributes
     ----------
@@ -75,13 +92,59 @@ class SpikeSteps:
         ``(n_samples, n_features)`` of each step.
     """
 
-    def __init__(self, flat, bounds, n_samples: int, n_features: int):
-        self._flat = flat  # flat indices b * n_features + i, sorted by time
-        self._bounds = bounds  # step t holds flat[bounds[t]:bounds[t + 1]]
-        self.n_timesteps = len(bounds) - 1
+    def __init__(
+        self,
+        flat,
+        bounds,
+        n_samples: int,
+        n_features: int,
+        *,
+        make_events=None,
+        n_timesteps=None,
+        compiled=None,
+    ):
+        if flat is None:
+            self._made = None
+            self.n_timesteps = int(n_timesteps)
+        else:
+            self._made = (flat, bounds)
+            self.n_timesteps = len(bounds) - 1
+        self._make_events = make_events
+        self._compiled = compiled
         self.shape = (n_samples, n_features)
         self._buffer = np.zeros(self.shape, dtype=bool)
         self.t = 0  # steps yielded so far
+
+    @property
+    def _flat(self):  # flat indices b * n_features + i, sorted by time
+        return self.events()[0]
+
+    @property
+    def _bounds(self):  # step t holds flat[bounds[t]:bounds[t + 1]]
+        return self.events()[1]
+
+    def events(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(flat, bounds)``: the flat indices ``b * n_features + i`` of every
+        spike, ordered by step and then index, and the bounds of each step in
+        them (step ``t`` holds ``flat[bounds[t]:bounds[t + 1]]``). Read only."""
+        if self._made is None:
+            self._made = self._make_events()
+        return self._made
+
+    def by_sample(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(ptr, idx)``: the spikes of sample ``b`` at step ``t`` are the
+        inputs ``idx[ptr[b * T + t]:ptr[b * T + t + 1]]``, ascending (the
+        compiled engine's layout; needs numba)."""
+        if self._made is None and self._compiled is not None:
+            return self._compiled()
+        from ._numba.kernel import by_sample
+
+        flat, bounds = self.events()
+        return by_sample(
+            np.ascontiguousarray(flat, np.int64),
+            np.ascontiguousarray(bounds, np.int64),
+            *self.shape,
+        )
 
     def __iter__(self):
         return self
@@ -107,12 +170,6 @@ class SpikeSteps:
         A view, without repeats, in ascending order.
         """
         return self._flat[self._bounds[t] : self._bounds[t + 1]]
-
-    def events(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(flat, bounds)``: the flat indices ``b * n_features + i`` of every
-        spike, ordered by step and then index, and the bounds of each step in
-        them (step ``t`` holds ``flat[bounds[t]:bounds[t + 1]]``). Read only."""
-        return self._flat, self._bounds
 
     @property
     def n_spikes(self) -> int:
@@ -198,8 +255,8 @@ class Encoder(BaseEstimator):
 
         Notes
         -----
-        All random work is done when ``steps`` is called, as sparse events (one
-        per spike) sorted by time; memory is proportional to the number of spikes
+        The random work is done once, on first use, as sparse events (one per
+        spike) sorted by time; memory is proportional to the number of spikes
         plus ``n_timesteps``, never to ``n_timesteps * n_samples * n_features``.
         """
         X = check_intensities(X, "X", upper=1.0)
@@ -210,23 +267,35 @@ class Encoder(BaseEstimator):
         seeds = _check_seeds(seeds, n_samples)
         self._check_params(dt)
 
-        times, flat = self._events(X, n_timesteps, dt, seeds)
-        # Events ordered by (time, flat): each step is then a contiguous slice,
-        # and each (step, sample) row of the sparse form too, its inputs in
-        # ascending order (see SpikeSteps.csr). The encoders give them ordered
-        # by flat, so one stable sort by time is enough; small unsigned keys
-        # let numpy use its (faster) radix sort.
-        if flat.size and np.any(flat[1:] < flat[:-1]):
-            by_flat = np.argsort(flat, kind="stable")
-            times, flat = times[by_flat], flat[by_flat]
-        if n_timesteps <= np.iinfo(np.uint16).max:
-            times = times.astype(np.uint16)
-        order = np.argsort(times, kind="stable")
-        flat = np.ascontiguousarray(flat[order], dtype=np.intp)
-        counts = np.bincount(times, minlength=n_timesteps)  # (n_timesteps,)
-        bounds = np.zeros(n_timesteps + 1, dtype=np.intp)
-        np.cumsum(counts, out=bounds[1:])
-        return SpikeSteps(flat, bounds, n_samples, n_features)
+        def make_events():
+            times, flat = self._events(X, n_timesteps, dt, seeds)
+            # Events ordered by (time, flat): each step is then a contiguous
+            # slice, and each (step, sample) row of the sparse form too, its
+            # inputs in ascending order (see SpikeSteps.csr). The encoders give
+            # them ordered by flat, so one stable sort by time is enough; small
+            # unsigned keys let numpy use its (faster) radix sort.
+            if flat.size and np.any(flat[1:] < flat[:-1]):
+                by_flat = np.argsort(flat, kind="stable")
+                times, flat = times[by_flat], flat[by_flat]
+            if n_timesteps <= np.iinfo(np.uint16).max:
+                times = times.astype(np.uint16)
+            order = np.argsort(times, kind="stable")
+            flat = np.ascontiguousarray(flat[order], dtype=np.intp)
+            counts = np.bincount(times, minlength=n_timesteps)  # (n_timesteps,)
+            bounds = np.zeros(n_timesteps + 1, dtype=np.intp)
+            np.cumsum(counts, out=bounds[1:])
+            return flat, bounds
+
+        compiled = self._compiled_events(X, n_timesteps, dt, seeds)
+        return SpikeSteps(
+            None,
+            None,
+            n_samples,
+            n_features,
+            make_events=make_events,
+            n_timesteps=n_timesteps,
+            compiled=compiled,
+        )
 
     def encode(self, X, n_timesteps: int, dt: float = 1.0, seeds=None) -> np.ndarray:
         """Return the whole spike train as one dense array.
@@ -260,6 +329,12 @@ class Encoder(BaseEstimator):
 
     def _check_params(self, dt: float) -> None:
         """Validate the encoder's parameters; subclasses override."""
+
+    def _compiled_events(self, X, n_timesteps, dt, seeds):
+        """A callable giving the spikes in :meth:`SpikeSteps.by_sample` form
+        directly, compiled, or None: subclasses with a compiled generator
+        override (it must give the spikes of :meth:`_events`)."""
+        return None
 
     def _events(self, X, n_timesteps, dt, seeds):
         """Return ``(times, flat)``: the step and the flat index of each spike.
@@ -343,6 +418,22 @@ class PoissonEncoder(Encoder):
                 f"input of intensity 1 and must be <= 1; got max_rate="
                 f"{self.max_rate!r} Hz and dt={dt!r} ms; lower max_rate or dt"
             )
+
+    def _compiled_events(self, X, n_timesteps, dt, seeds):
+        def compiled():
+            from ._numba.poisson import poisson_events
+
+            return poisson_events(
+                np.ascontiguousarray(X),
+                seeds.astype(np.uint64),
+                float(self.max_rate),
+                dt,
+                n_timesteps,
+                float(_N_SD_GAPS),
+                int(_EXTRA_GAPS),
+            )
+
+        return compiled
 
     def _events(self, X, n_timesteps, dt, seeds):
         n_samples, n_features = X.shape

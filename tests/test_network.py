@@ -519,9 +519,7 @@ def test_shared_weights_fed_in_chunks_never_build_the_expanded_matrix(
     params = [layer.initial_params(np.random.default_rng(3))]
     X = random_X(4, seed=9)
     plain = (s.copy() for s in poisson_steps(X, 30))  # no .csr: step by step
-    slow = simulate(
-        [layer], params, plain, learn=learn, update_every=5, engine="numpy"
-    )
+    slow = simulate([layer], params, plain, learn=learn, update_every=5, engine="numpy")
     calls = []
     expand = Conv2D.expand
     monkeypatch.setattr(

@@ -93,15 +93,6 @@ def by_sample(flat, bounds, n_samples, n_inputs):
     return ptr, idx
 
 
-@njit(cache=True)
-def _trace_at(value, last, t, powers):
-    """A lazily decayed trace at step ``t``, before this step's spikes: its
-    value at its last spike ``last`` (-1: never) times ``powers[t - last]``."""
-    if last < 0:
-        return 0.0
-    return value * powers[t - last]
-
-
 @njit(cache=True, error_model="numpy")
 def _add(into, row):
     """``into += row`` (a loop the compiler vectorises)."""
@@ -252,43 +243,63 @@ def _inhibit(b, n, spk, loc_cnt, competition, n_filters, ib):
 
 
 @njit(cache=True, error_model="numpy")
+def _decay(trace, factor):
+    """``trace *= factor`` (a loop the compiler vectorises)."""
+    for x in range(len(trace)):
+        trace[x] *= factor
+
+
+@njit(cache=True, error_model="numpy")
 def _learn(b, t, g, lo, hi, idx, n, spk, geometry, n_filters, plastic):
     """The plasticity sums of one sample and step, into group ``g``'s buffer.
 
-    ``plastic = (term_kind, term_trace, pre_mode, pre_pw, post_mode, post_pw,
-    pre_val, pre_last, post_val, post_last, act_n, act, now, sums, npost)``:
-    each term sums, over steps and samples, a presynaptic quantity times a
+    ``plastic = (term_kind, term_trace, pre_mode, pre_decay, post_mode,
+    post_decay, pre_val, post_val, spiked, act_n, act, now, sums, npost,
+    touched)``: each
+    term sums, over steps and samples, a presynaptic quantity times a
     postsynaptic one, one of them spikes (:meth:`Rule.pair_terms
     <stdp_lab.plasticity.Rule.pair_terms>`): a presynaptic trace at the
     postsynaptic spikes, a postsynaptic trace at the presynaptic spikes, or
-    coincident spikes. Traces are kept lazily, as their value at their last
-    spike and that spike's step, and read before this step's spikes join
-    them; ``act`` lists the neurons of each location that have spiked (the
-    only ones with a postsynaptic trace). ``sums`` is (G, n_terms, L, F, K),
-    ``npost`` (G, L, F) the postsynaptic spikes since the last update.
+    coincident spikes. The traces (float64, ``pre_val`` (n_pre, B, N),
+    ``post_val`` (n_post, B, L * F)) decay by ``exp(-dt / tau)`` at the start
+    of the step and take this step's spikes at its end, as the numpy
+    engine's stepped traces do; ``spiked`` (B, L * F) marks the neurons that
+    have spiked, listed per location by ``act`` (B, L * F: the first
+    ``act_n[b, l]`` entries from ``l * F``): elsewhere the postsynaptic
+    traces are zero.
+    ``sums`` is (G, n_terms, L, F * K): row ``f * K + k`` for the terms read
+    at postsynaptic spikes, ``k * F + f`` for those read at presynaptic
+    spikes (each adds along a contiguous row); ``npost`` (G, L, F) counts the
+    postsynaptic spikes since the last update, ``touched`` (G, L, F) marks
+    the neurons whose sums may be non-zero.
     """
     (
         term_kind,
         term_trace,
         pre_mode,
-        pre_pw,
+        pre_decay,
         post_mode,
-        post_pw,
+        post_decay,
         pre_val,
-        pre_last,
         post_val,
-        post_last,
+        spiked,
         act_n,
         act,
         now,
         sums,
         npost,
+        touched,
     ) = plastic
     index, mem_ptr, mem_lk = geometry
-    patch_size = index.shape[1]
+    n_locations, patch_size = index.shape
+    for q in range(len(pre_mode)):
+        _decay(pre_val[q, b], pre_decay[q])
+    for q in range(len(post_mode)):
+        _decay(post_val[q, b], post_decay[q])
     for a in range(n):
-        j = spk[b, a]
-        npost[g, j // n_filters, j % n_filters] += 1
+        loc, f = divmod(spk[b, a], n_filters)
+        npost[g, loc, f] += 1
+        touched[g, loc, f] = True
     if now.shape[0] > 0:  # which inputs spike at this step (coincidences)
         for e in range(lo, hi):
             now[b, idx[e]] = t
@@ -296,56 +307,46 @@ def _learn(b, t, g, lo, hi, idx, n, spk, geometry, n_filters, plastic):
         kind = term_kind[term]
         q = term_trace[term]
         if kind == PRE_TRACE_AT_POST or kind == COINCIDENT:
+            x = pre_val[q, b]
             for a in range(n):
-                j = spk[b, a]
-                loc = j // n_filters
-                row = sums[g, term, loc, j - loc * n_filters]
-                for k in range(patch_size):
-                    i = index[loc, k]
-                    if kind == COINCIDENT:
-                        if now[b, i] == t:
+                loc, f = divmod(spk[b, a], n_filters)
+                row = sums[g, term, loc, f * patch_size : (f + 1) * patch_size]
+                patch = index[loc]
+                if kind == COINCIDENT:
+                    for k in range(patch_size):
+                        if now[b, patch[k]] == t:
                             row[k] += 1.0
-                    else:
-                        row[k] += _trace_at(
-                            pre_val[q, b, i], pre_last[q, b, i], t, pre_pw[q]
-                        )
-        else:  # POST_TRACE_AT_PRE
+                else:
+                    for k in range(patch_size):
+                        row[k] += x[patch[k]]
+        else:  # POST_TRACE_AT_PRE: the neurons that have spiked
+            y = post_val[q, b]
             for e in range(lo, hi):
                 i = idx[e]
                 for m in range(mem_ptr[i], mem_ptr[i + 1]):
-                    lk = mem_lk[m]
-                    loc = lk // patch_size
-                    k = lk - loc * patch_size
+                    loc, k = divmod(mem_lk[m], patch_size)
                     base = loc * n_filters
+                    row = sums[g, term, loc, k * n_filters : (k + 1) * n_filters]
                     for a in range(act_n[b, loc]):
                         f = act[b, base + a]
-                        sums[g, term, loc, f, k] += _trace_at(
-                            post_val[q, b, base + f],
-                            post_last[q, b, base + f],
-                            t,
-                            post_pw[q],
-                        )
+                        row[f] += y[base + f]
     # this step's spikes join the traces
     for q in range(len(pre_mode)):
+        x = pre_val[q, b]
         for e in range(lo, hi):
             i = idx[e]
-            value = 1.0
-            if pre_mode[q] == ADD:
-                value += _trace_at(pre_val[q, b, i], pre_last[q, b, i], t, pre_pw[q])
-            pre_val[q, b, i] = value
-            pre_last[q, b, i] = t
+            x[i] = x[i] + 1.0 if pre_mode[q] == ADD else 1.0
+    for q in range(len(post_mode)):
+        y = post_val[q, b]
+        for a in range(n):
+            j = spk[b, a]
+            y[j] = y[j] + 1.0 if post_mode[q] == ADD else 1.0
     for a in range(n):
-        j = spk[b, a]
-        loc = j // n_filters
-        if len(post_mode) and post_last[0, b, j] < 0:  # its first spike
-            act[b, loc * n_filters + act_n[b, loc]] = j - loc * n_filters
+        loc, f = divmod(spk[b, a], n_filters)
+        if not spiked[b, loc * n_filters + f]:  # its first spike
+            spiked[b, loc * n_filters + f] = True
+            act[b, loc * n_filters + act_n[b, loc]] = f
             act_n[b, loc] += 1
-        for q in range(len(post_mode)):
-            value = 1.0
-            if post_mode[q] == ADD:
-                value += _trace_at(post_val[q, b, j], post_last[q, b, j], t, post_pw[q])
-            post_val[q, b, j] = value
-            post_last[q, b, j] = t
 
 
 @njit(cache=True, error_model="numpy")
@@ -411,14 +412,33 @@ def _share_thresholds(theta, spk, nspk, npar, total, cols, mark):
         total[cols[c]] = 0
 
 
-@njit(cache=True)
-def _apply_update(weights, sums, npost, rule, bounds, shared, dw):
+@njit(cache=True, error_model="numpy")
+def _take_sum(sums, term_kind, term, loc, f, k, n_filters, patch_size):
+    """Term ``term``'s sum for synapse (loc, k, f), over the groups in group
+    order, and clear it (0 if the rule has fewer terms)."""
+    if term >= sums.shape[1]:
+        return 0.0
+    at = f * patch_size + k
+    if term_kind[term] == POST_TRACE_AT_PRE:
+        at = k * n_filters + f
+    total = 0.0
+    for g in range(sums.shape[0]):
+        total += sums[g, term, loc, at]
+        sums[g, term, loc, at] = 0.0
+    return total
+
+
+@njit(cache=True, error_model="numpy")
+def _apply_update(weights, plastic, rule, bounds, shared, dw):
     """Add the weight change of the sums since the last update (every group's,
     in group order), in the state's dtype as the rule's ``delta_from_sums``
     computes it, fold it over locations for shared weights, clip to the
-    bounds and clear the sums. ``rule = (kind, parameters)``."""
+    bounds and clear the sums. ``rule = (kind, parameters)``; only the
+    neurons that spiked have non-zero sums (``touched``)."""
     kind, par = rule
-    n_groups, n_terms, n_locations, n_filters, patch_size = sums.shape
+    term_kind, sums, npost, touched = plastic[0], plastic[12], plastic[13], plastic[14]
+    n_groups, n_terms, n_locations = sums.shape[:3]
+    n_filters, patch_size = weights.shape[2], weights.shape[1]
     dtype = weights.dtype.type
     w_lo, w_hi = bounds[0], bounds[1]
     dw[:] = 0
@@ -426,17 +446,16 @@ def _apply_update(weights, sums, npost, rule, bounds, shared, dw):
         s = 0 if shared else loc
         for f in range(n_filters):
             n_post = 0
+            active = False
             for g in range(n_groups):
                 n_post += npost[g, loc, f]
+                active = active or touched[g, loc, f]
+            if not active:
+                continue
             for k in range(patch_size):
-                s0 = 0.0
-                s1 = 0.0
-                for g in range(n_groups):
-                    s0 += sums[g, 0, loc, f, k]
-                    if n_terms > 1:
-                        s1 += sums[g, 1, loc, f, k]
-                ltp = dtype(s0)
-                ltd = dtype(s1)
+                ltp = _take_sum(sums, term_kind, 0, loc, f, k, n_filters, patch_size)
+                ltd = _take_sum(sums, term_kind, 1, loc, f, k, n_filters, patch_size)
+                ltp, ltd = dtype(ltp), dtype(ltd)
                 w = weights[s, k, f]
                 if kind == PAIR_ADDITIVE:  # a_plus, a_minus
                     change = par[0] * ltp - par[1] * ltd
@@ -452,13 +471,14 @@ def _apply_update(weights, sums, npost, rule, bounds, shared, dw):
                 if shared:
                     dw[k, f] += change
                 else:
-                    weights[s, k, f] = min(max(w + change, w_lo), w_hi)
+                    weights[s, k, f] = w + change
     if shared:
         for k in range(patch_size):
             for f in range(n_filters):
-                w = weights[0, k, f] + dw[k, f]
-                weights[0, k, f] = min(max(w, w_lo), w_hi)
-    sums[:] = 0.0
+                weights[0, k, f] = weights[0, k, f] + dw[k, f]
+    flat = weights.reshape(-1)
+    for x in range(len(flat)):
+        flat[x] = min(max(flat[x], w_lo), w_hi)
     npost[:] = 0
 
 
@@ -480,7 +500,7 @@ def run_layer(
     learn = flags[2]
     spk, nspk = scratch[2], scratch[3]
     total, cols, mark, dw = shared_theta
-    sums, npost = plastic[13], plastic[14]
+
     for t0 in range(0, n_steps, segment):
         t1 = min(t0 + segment, n_steps)
         for g in prange(len(group_start) - 1):
@@ -494,6 +514,6 @@ def run_layer(
         if len(total):
             _share_thresholds(state[2], spk, nspk, neuron[0], total, cols, mark)
         if learn and update_every > 0 and t1 % update_every == 0:
-            _apply_update(weights, sums, npost, rule, bounds, flags[0], dw)
+            _apply_update(weights, plastic, rule, bounds, flags[0], dw)
     if learn:
-        _apply_update(weights, sums, npost, rule, bounds, flags[0], dw)
+        _apply_update(weights, plastic, rule, bounds, flags[0], dw)

@@ -90,15 +90,13 @@ def _rule_form(rule, dtype):
     return kind, np.array(par, dtype=dtype), terms
 
 
-def _traces(specs, n_steps, dt):
-    """Modes and decay tables ``exp(-n dt / tau)``, n = 0..n_steps, of traces."""
+def _traces(specs, dt):
+    """Modes and per-step decay factors ``exp(-dt / tau)`` of traces."""
     from .._numba import kernel as K
 
     modes = np.array([K.ADD if s.mode == "add" else K.RESET for s in specs], np.int64)
-    powers = np.empty((len(specs), n_steps + 1))
-    for q, spec in enumerate(specs):
-        powers[q] = np.exp(-np.arange(n_steps + 1) * dt / spec.tau)
-    return modes, powers
+    decay = np.array([np.exp(-dt / s.tau) for s in specs], np.float64)
+    return modes, decay
 
 
 def _neuron_form(neuron, dt, dtype, layer_shape):
@@ -149,33 +147,27 @@ def _input_events(spikes_in, n_inputs):
                 f"spikes_in must yield arrays of shape (n_samples, {n_inputs}), "
                 f"got {spikes_in.shape}"
             )
-        flat, bounds = spikes_in.events()
-    else:
-        flats, sizes, shape = [], [], None
-        for x in spikes_in:
-            if shape is None:
-                shape = np.shape(x)
-                if len(shape) != 2 or shape[1] != n_inputs:
-                    raise ValueError(
-                        "spikes_in must yield arrays of shape (n_samples, "
-                        f"{n_inputs}), got {shape}"
-                    )
-            flat = np.flatnonzero(x)
-            flats.append(flat)
-            sizes.append(len(flat))
+        ptr, inputs = spikes_in.by_sample()
+        return ptr, inputs, n_samples, spikes_in.n_timesteps
+    flats, sizes, shape = [], [], None
+    for x in spikes_in:
         if shape is None:
-            raise ValueError("spikes_in must yield at least one time step")
-        n_samples = shape[0]
-        flat = np.concatenate(flats)
-        bounds = np.zeros(len(sizes) + 1, np.int64)
-        np.cumsum(sizes, out=bounds[1:])
-    if len(bounds) < 2:
+            shape = np.shape(x)
+            if len(shape) != 2 or shape[1] != n_inputs:
+                raise ValueError(
+                    "spikes_in must yield arrays of shape (n_samples, "
+                    f"{n_inputs}), got {shape}"
+                )
+        flat = np.flatnonzero(x)
+        flats.append(flat)
+        sizes.append(len(flat))
+    if shape is None:
         raise ValueError("spikes_in must yield at least one time step")
+    n_samples = shape[0]
+    bounds = np.zeros(len(sizes) + 1, np.int64)
+    np.cumsum(sizes, out=bounds[1:])
     ptr, inputs = K.by_sample(
-        np.ascontiguousarray(flat, np.int64),
-        np.ascontiguousarray(bounds, np.int64),
-        n_samples,
-        n_inputs,
+        np.concatenate(flats).astype(np.int64), bounds, n_samples, n_inputs
     )
     return ptr, inputs, n_samples, len(bounds) - 1
 
@@ -188,7 +180,7 @@ def _groups(n_samples, learn, n_groups):
     return np.round(np.linspace(0, n_samples, n_groups + 1)).astype(np.int64)
 
 
-def _plastic(terms, pre_specs, post_specs, n_samples, n_steps, dt, conn, learn):
+def _plastic(terms, pre_specs, post_specs, n_samples, dt, conn, learn):
     """The kernel's plasticity arrays (see :func:`stdp_lab._numba.kernel._learn`)
     and the number of sample groups: at most MAX_GROUPS, fewer when their
     float64 sums would pass SUMS_BYTES; fixed by the batch and the layer,
@@ -201,26 +193,26 @@ def _plastic(terms, pre_specs, post_specs, n_samples, n_steps, dt, conn, learn):
     n_groups = max(1, min(n_samples, MAX_GROUPS, SUMS_BYTES // (8 * sums_floats + 1)))
     if not learn:
         n_groups = 0
-    pre_mode, pre_pw = _traces(pre_specs, n_steps, dt)
-    post_mode, post_pw = _traces(post_specs, n_steps, dt)
+    pre_mode, pre_decay = _traces(pre_specs, dt)
+    post_mode, post_decay = _traces(post_specs, dt)
     coincident = any(kind == K.COINCIDENT for kind, _ in terms)
     rows = n_samples if learn else 0
     plastic = (
         np.array([kind for kind, _ in terms], np.int64),
         np.array([q for _, q in terms], np.int64),
         pre_mode,
-        pre_pw,
+        pre_decay,
         post_mode,
-        post_pw,
+        post_decay,
         np.zeros((len(pre_specs), rows, n_inputs)),
-        np.full((len(pre_specs), rows, n_inputs), -1, np.int64),
         np.zeros((len(post_specs), rows, n_neurons)),
-        np.full((len(post_specs), rows, n_neurons), -1, np.int64),
+        np.zeros((rows, n_neurons), np.bool_),
         np.zeros((rows, n_locations), np.int64),
         np.zeros((rows, n_neurons), np.int64),
         np.full((rows if coincident else 0, n_inputs), -1, np.int64),
-        np.zeros((n_groups, len(terms), n_locations, n_filters, conn.patch_size)),
+        np.zeros((n_groups, len(terms), n_locations, n_filters * conn.patch_size)),
         np.zeros((n_groups, n_locations, n_filters), np.int64),
+        np.zeros((n_groups, n_locations, n_filters), np.bool_),
     )
     return plastic, max(n_groups, 1)
 
@@ -304,7 +296,7 @@ def run_layer(
         kind, rule_par, terms = 0, np.zeros(0, dtype), ()
         pre_specs = post_specs = ()
     plastic, n_groups = _plastic(
-        terms, pre_specs, post_specs, n_samples, n_steps, dt, conn, learn
+        terms, pre_specs, post_specs, n_samples, dt, conn, learn
     )
     group_start = _groups(n_samples, learn, n_groups)
     share = population.share

@@ -81,9 +81,7 @@ class SimulationOptions:
         check_scalar(
             self.quiet_min_neurons, "quiet_min_neurons", numbers.Integral, low=0
         )
-        check_scalar(
-            self.all_active_fraction, "all_active_fraction", low=0.0, high=1.0
-        )
+        check_scalar(self.all_active_fraction, "all_active_fraction", low=0.0, high=1.0)
         check_scalar(self.quiet_tolerance, "quiet_tolerance", low=0.0)
         check_scalar(
             self.current_chunk_bytes, "current_chunk_bytes", numbers.Integral, low=1

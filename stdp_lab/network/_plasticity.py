@@ -115,7 +115,8 @@ class PairSums:
     One side of each product is spikes, so a trace is only ever needed at the
     other side's spikes, and no trace is stepped. With the per-step decay
     ``d = exp(-dt / tau)`` and steps ``t`` counted from an origin that moves
-    forward at weight updates and every ``SimulationOptions.pair_rebase_taus`` time constants:
+    forward at weight updates and every ``SimulationOptions.pair_rebase_taus``
+    time constants:
 
     * **a presynaptic trace at a postsynaptic spike** at step ``s`` is
       ``d**s * H``, where ``H`` accumulates ``d**-u`` for the presynaptic spikes
@@ -181,9 +182,7 @@ class PairSums:
         }
         taus = [spec.tau for spec, *_ in (*self.pre.values(), *self.post.values())]
         self.rebase_every = (
-            max(1, int(options.pair_rebase_taus * min(taus) / dt))
-            if taus
-            else np.inf
+            max(1, int(options.pair_rebase_taus * min(taus) / dt)) if taus else np.inf
         )
         self.t = 0  # steps since the origin
 

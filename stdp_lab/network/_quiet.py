@@ -41,9 +41,10 @@ rounding cannot turn a bound into a wrong skip.
 Used on a layer fed by an encoder's spike steps (or another layer's) when the
 competition is ``k=None`` or ``k=1``, in inference and while learning with a
 rule made of pair terms (pair STDP, Diehl & Cook's rule: the pair sums only
-need the spikes) and ``w_min >= 0``; while a batch learns adaptive thresholds, the quiet neurons get
-the other samples' increments at the window's end, decayed as stepping would
-decay them. Otherwise the simulator steps every neuron.
+need the spikes) and ``w_min >= 0``; while a batch learns adaptive
+thresholds, the quiet neurons get the other samples' increments at the
+window's end, decayed as stepping would decay them. Otherwise the simulator
+steps every neuron.
 """
 
 from __future__ import annotations
