@@ -111,6 +111,7 @@ class SpikeSteps:
             self.n_timesteps = len(bounds) - 1
         self._make_events = make_events
         self._compiled = compiled
+        self._by_sample = None  # the compiled engine's layout, once made
         self.shape = (n_samples, n_features)
         self._buffer = np.zeros(self.shape, dtype=bool)
         self.t = 0  # steps yielded so far
@@ -135,16 +136,19 @@ class SpikeSteps:
         """``(ptr, idx)``: the spikes of sample ``b`` at step ``t`` are the
         inputs ``idx[ptr[b * T + t]:ptr[b * T + t + 1]]``, ascending (the
         compiled engine's layout; needs numba)."""
-        if self._made is None and self._compiled is not None:
-            return self._compiled()
-        from ._numba.kernel import by_sample
+        if self._by_sample is None:
+            if self._made is None and self._compiled is not None:
+                self._by_sample = self._compiled()
+            else:
+                from ._numba.kernel import by_sample
 
-        flat, bounds = self.events()
-        return by_sample(
-            np.ascontiguousarray(flat, np.int64),
-            np.ascontiguousarray(bounds, np.int64),
-            *self.shape,
-        )
+                flat, bounds = self.events()
+                self._by_sample = by_sample(
+                    np.ascontiguousarray(flat, np.int64),
+                    np.ascontiguousarray(bounds, np.int64),
+                    *self.shape,
+                )
+        return self._by_sample
 
     def __iter__(self):
         return self

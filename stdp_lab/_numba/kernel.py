@@ -47,8 +47,8 @@ DECAY, GAIN, OFFSET, V_RESET, V_THRESH, T_REF, THETA_PLUS, THETA_DECAY = range(8
 N_NEURON_PARAMS = 8
 
 # Term kinds of the pair-sum rules: which side's trace is read at the other
-# side's spikes, or the spikes of both sides in the same step.
-PRE_TRACE_AT_POST, POST_TRACE_AT_PRE, COINCIDENT = 0, 1, 2
+# side's spikes.
+PRE_TRACE_AT_POST, POST_TRACE_AT_PRE = 0, 1
 
 # Rules whose weight change the kernel computes from the sums.
 PAIR_ADDITIVE, PAIR_MULTIPLICATIVE, DIEHL_COOK = 0, 1, 2
@@ -106,15 +106,23 @@ def _currents(b, lo, hi, idx, geometry, weights, shared, c):
     spikes ``idx[lo:hi]`` added in ascending input order, as the numpy
     engine's sparse products add them."""
     index, mem_ptr, mem_lk = geometry
-    patch_size = index.shape[1]
+    n_locations, patch_size = index.shape
     n_filters = weights.shape[2]
     c[:] = 0
+    if n_locations == 1 and patch_size == len(mem_ptr) - 1:  # dense
+        for e in range(lo, hi):
+            row = weights[0, idx[e]]
+            for f in range(n_filters):
+                c[f] += row[f]
+        return
     for e in range(lo, hi):
         i = idx[e]
         for m in range(mem_ptr[i], mem_ptr[i + 1]):
             loc, k = divmod(mem_lk[m], patch_size)
-            base = loc * n_filters
-            _add(c[base : base + n_filters], weights[0 if shared else loc, k])
+            row = weights[0 if shared else loc, k]
+            cb = c[loc * n_filters : (loc + 1) * n_filters]
+            for f in range(n_filters):
+                cb[f] += row[f]
 
 
 @njit(cache=True, error_model="numpy")
@@ -254,18 +262,19 @@ def _learn(b, t, g, lo, hi, idx, n, spk, geometry, n_filters, plastic):
     """The plasticity sums of one sample and step, into group ``g``'s buffer.
 
     ``plastic = (term_kind, term_trace, pre_mode, pre_decay, post_mode,
-    post_decay, pre_val, post_val, spiked, act_n, act, now, sums, npost,
-    touched)``: each
+    post_decay, pre_val, post_val, is_alive, alive, spiked, act_n, act, sums,
+    npost, touched)``: each
     term sums, over steps and samples, a presynaptic quantity times a
     postsynaptic one, one of them spikes (:meth:`Rule.pair_terms
     <stdp_lab.plasticity.Rule.pair_terms>`): a presynaptic trace at the
-    postsynaptic spikes, a postsynaptic trace at the presynaptic spikes, or
-    coincident spikes. The traces (float64, ``pre_val`` (n_pre, B, N),
+    postsynaptic spikes, or a postsynaptic trace at the presynaptic spikes.
+    The traces (float64, ``pre_val`` (n_pre, B, N),
     ``post_val`` (n_post, B, L * F)) decay by ``exp(-dt / tau)`` at the start
     of the step and take this step's spikes at its end, as the numpy
-    engine's stepped traces do; ``spiked`` (B, L * F) marks the neurons that
-    have spiked, listed per location by ``act`` (B, L * F: the first
-    ``act_n[b, l]`` entries from ``l * F``): elsewhere the postsynaptic
+    engine's stepped traces do; ``is_alive`` (B, N) marks the inputs that
+    have spiked, listed by ``alive`` (B, N + 1; how many in the last column),
+    and ``spiked`` (B, L * F) the neurons, listed per location by ``act``
+    (B, L * F: the first ``act_n[b, l]`` entries from ``l * F``): the others'
     traces are zero.
     ``sums`` is (G, n_terms, L, F * K): row ``f * K + k`` for the terms read
     at postsynaptic spikes, ``k * F + f`` for those read at presynaptic
@@ -282,41 +291,49 @@ def _learn(b, t, g, lo, hi, idx, n, spk, geometry, n_filters, plastic):
         post_decay,
         pre_val,
         post_val,
+        is_alive,
+        alive,
         spiked,
         act_n,
         act,
-        now,
         sums,
         npost,
         touched,
     ) = plastic
     index, mem_ptr, mem_lk = geometry
     n_locations, patch_size = index.shape
+    identity = n_locations == 1 and patch_size == len(mem_ptr) - 1  # dense
+    n_alive = alive[b, -1]
+    # the traces decay (only the inputs and neurons that have spiked: the
+    # others' are zero)
     for q in range(len(pre_mode)):
-        _decay(pre_val[q, b], pre_decay[q])
+        x, d = pre_val[q, b], pre_decay[q]
+        for a in range(n_alive):
+            x[alive[b, a]] *= d
     for q in range(len(post_mode)):
-        _decay(post_val[q, b], post_decay[q])
+        y, d = post_val[q, b], post_decay[q]
+        for loc in range(n_locations):
+            base = loc * n_filters
+            for a in range(act_n[b, loc]):
+                y[base + act[b, base + a]] *= d
     for a in range(n):
         loc, f = divmod(spk[b, a], n_filters)
         npost[g, loc, f] += 1
         touched[g, loc, f] = True
-    if now.shape[0] > 0:  # which inputs spike at this step (coincidences)
-        for e in range(lo, hi):
-            now[b, idx[e]] = t
     for term in range(len(term_kind)):
         kind = term_kind[term]
         q = term_trace[term]
-        if kind == PRE_TRACE_AT_POST or kind == COINCIDENT:
+        if kind == PRE_TRACE_AT_POST:
             x = pre_val[q, b]
             for a in range(n):
                 loc, f = divmod(spk[b, a], n_filters)
                 row = sums[g, term, loc, f * patch_size : (f + 1) * patch_size]
-                patch = index[loc]
-                if kind == COINCIDENT:
-                    for k in range(patch_size):
-                        if now[b, patch[k]] == t:
-                            row[k] += 1.0
+                if identity:
+                    for a2 in range(n_alive):
+                        i = alive[b, a2]
+                        row[i] += x[i]
                 else:
+                    patch = index[loc]
                     for k in range(patch_size):
                         row[k] += x[patch[k]]
         else:  # POST_TRACE_AT_PRE: the neurons that have spiked
@@ -331,6 +348,13 @@ def _learn(b, t, g, lo, hi, idx, n, spk, geometry, n_filters, plastic):
                         f = act[b, base + a]
                         row[f] += y[base + f]
     # this step's spikes join the traces
+    for e in range(lo, hi):
+        i = idx[e]
+        if not is_alive[b, i]:  # its first spike
+            is_alive[b, i] = True
+            alive[b, n_alive] = i
+            n_alive += 1
+    alive[b, -1] = n_alive
     for q in range(len(pre_mode)):
         x = pre_val[q, b]
         for e in range(lo, hi):
@@ -351,18 +375,20 @@ def _learn(b, t, g, lo, hi, idx, n, spk, geometry, n_filters, plastic):
 
 @njit(cache=True, error_model="numpy")
 def _step(
-    b, t, g, n_steps, inputs, geometry, weights, neuron, state, competition,
-    flags, plastic, scratch, records,
+    b, t, g, n_steps, c, compute, inputs, geometry, weights, neuron, state,
+    competition, flags, plastic, scratch, records,
 ):  # fmt: skip
-    """One step of one sample (see the module docstring for the arguments)."""
+    """One step of one sample (see the module docstring for the arguments),
+    on the input current ``c``, computed here if ``compute``."""
     ptr, idx = inputs
     cur, margin, spk, nspk, loc_cnt, inh_on = scratch
     shared, inhibits, learn = flags
     n_filters = weights.shape[2]
     lo, hi = ptr[b * n_steps + t], ptr[b * n_steps + t + 1]
-    _currents(b, lo, hi, idx, geometry, weights, shared, cur[b])
+    if compute:
+        _currents(b, lo, hi, idx, geometry, weights, shared, c)
     n = 0
-    if _neurons(b, cur[b], neuron, state, margin[b]):
+    if _neurons(b, c, neuron, state, margin[b]):
         n = _compete(b, margin[b], competition[0], n_filters, spk, loc_cnt)
         _reset(b, n, spk, neuron, state)
     nspk[b] = n
@@ -436,7 +462,7 @@ def _apply_update(weights, plastic, rule, bounds, shared, dw):
     bounds and clear the sums. ``rule = (kind, parameters)``; only the
     neurons that spiked have non-zero sums (``touched``)."""
     kind, par = rule
-    term_kind, sums, npost, touched = plastic[0], plastic[12], plastic[13], plastic[14]
+    term_kind, sums, npost, touched = plastic[0], plastic[13], plastic[14], plastic[15]
     n_groups, n_terms, n_locations = sums.shape[:3]
     n_filters, patch_size = weights.shape[2], weights.shape[1]
     dtype = weights.dtype.type
@@ -486,34 +512,67 @@ def _apply_update(weights, plastic, rule, bounds, shared, dw):
 def run_layer(
     n_steps, segment, update_every, group_start, inputs, geometry, weights,
     neuron, state, competition, flags, plastic, rule, bounds, scratch, records,
-    shared_theta,
+    shared_theta, chunk,
 ):  # fmt: skip
     """Run every step of one layer for a batch (see the module docstring).
 
-    ``segment`` steps run between two meetings of the groups (1 when the
-    batch shares its thresholds, ``update_every`` when the weights change
-    every few steps, ``n_steps`` otherwise); ``update_every`` is 0 for one
-    update at the end. ``shared_theta = (total, cols, mark, dw)`` are scratch
-    arrays of the meetings (empty when not needed). The state, the counts and
-    ``weights`` are updated in place.
+    Without shared thresholds, the groups run ``segment`` steps between two
+    meetings (``update_every`` when the weights change every few steps,
+    ``n_steps`` otherwise), each sample computing its own currents. A batch
+    that shares its thresholds meets at every step: the currents of
+    ``chunk.shape[1]`` steps are computed first, sample by sample in
+    parallel (they depend only on the input and the weights), then the steps
+    run one after the other on one thread, every sample's threshold sharing
+    the others' increments after each. ``update_every`` is 0 for one update
+    at the end. ``shared_theta = (total, cols, mark, dw)`` are scratch
+    arrays (empty when not needed). The state, the counts and ``weights`` are
+    updated in place.
     """
     learn = flags[2]
-    spk, nspk = scratch[2], scratch[3]
+    cur, spk, nspk = scratch[0], scratch[2], scratch[3]
     total, cols, mark, dw = shared_theta
-
-    for t0 in range(0, n_steps, segment):
-        t1 = min(t0 + segment, n_steps)
-        for g in prange(len(group_start) - 1):
-            for b in range(group_start[g], group_start[g + 1]):
+    ptr, idx = inputs
+    n_samples = cur.shape[0]
+    n_groups = len(group_start) - 1
+    if len(total):  # shared thresholds
+        n_chunk = chunk.shape[1]
+        t0 = 0
+        while t0 < n_steps:
+            t1 = min(t0 + n_chunk, n_steps)
+            if learn and update_every > 0:  # a chunk ends at an update
+                t1 = min(t1, (t0 // update_every + 1) * update_every)
+            for b in prange(n_samples):
                 for t in range(t0, t1):
-                    _step(
-                        np.int64(b), np.int64(t), np.int64(g), n_steps, inputs,
-                        geometry, weights, neuron, state, competition, flags,
-                        plastic, scratch, records,
+                    lo, hi = ptr[b * n_steps + t], ptr[b * n_steps + t + 1]
+                    _currents(
+                        b, lo, hi, idx, geometry, weights, flags[0],
+                        chunk[b, t - t0],
                     )  # fmt: skip
-        if len(total):
-            _share_thresholds(state[2], spk, nspk, neuron[0], total, cols, mark)
-        if learn and update_every > 0 and t1 % update_every == 0:
-            _apply_update(weights, plastic, rule, bounds, flags[0], dw)
+            for t in range(t0, t1):
+                for g in range(n_groups):
+                    for b in range(group_start[g], group_start[g + 1]):
+                        _step(
+                            np.int64(b), np.int64(t), np.int64(g), n_steps,
+                            chunk[b, t - t0], False, inputs, geometry, weights,
+                            neuron, state, competition, flags, plastic, scratch,
+                            records,
+                        )  # fmt: skip
+                _share_thresholds(state[2], spk, nspk, neuron[0], total, cols, mark)
+                if learn and update_every > 0 and (t + 1) % update_every == 0:
+                    _apply_update(weights, plastic, rule, bounds, flags[0], dw)
+            t0 = t1
+    else:
+        for t0 in range(0, n_steps, segment):
+            t1 = min(t0 + segment, n_steps)
+            for g in prange(n_groups):
+                for b in range(group_start[g], group_start[g + 1]):
+                    for t in range(t0, t1):
+                        _step(
+                            np.int64(b), np.int64(t), np.int64(g), n_steps, cur[b],
+                            True, inputs, geometry, weights, neuron, state,
+                            competition, flags, plastic, scratch, records,
+                        )  # fmt: skip
+            if learn and update_every > 0 and t1 % update_every == 0:
+                _apply_update(weights, plastic, rule, bounds, flags[0], dw)
     if learn:
         _apply_update(weights, plastic, rule, bounds, flags[0], dw)

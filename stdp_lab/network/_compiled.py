@@ -31,9 +31,19 @@ _CONNECTIVITIES = (Dense, LocallyConnected2D, Conv2D)
 _LINEAR_NEURONS = (LIF, IF, AdaptiveLIF)
 
 #: Bytes of float64 plasticity sums the groups of a learning batch may hold.
-SUMS_BYTES = 64 * 2**20
+SUMS_BYTES = 16 * 2**20
 #: Most groups a learning batch is split into (their sums are added in order).
 MAX_GROUPS = 8
+
+#: Bytes of input currents a batch that shares its thresholds computes ahead.
+CURRENT_CACHE_BYTES = 8 * 2**20
+
+#: Fewest steps between two meetings of the groups for them to run on several
+#: threads. A meeting costs a few microseconds on an idle machine but up to a
+#: scheduler time slice (milliseconds) when the cores are busy with other work,
+#: as OpenMP threads spin while they wait: meetings every few steps run on one
+#: thread (the results are the same).
+MIN_PARALLEL_SEGMENT = 16
 
 
 def _numba_missing() -> str | None:
@@ -180,22 +190,22 @@ def _groups(n_samples, learn, n_groups):
     return np.round(np.linspace(0, n_samples, n_groups + 1)).astype(np.int64)
 
 
-def _plastic(terms, pre_specs, post_specs, n_samples, dt, conn, learn):
+def _plastic(terms, pre_specs, post_specs, n_samples, dt, conn, learn, share):
     """The kernel's plasticity arrays (see :func:`stdp_lab._numba.kernel._learn`)
-    and the number of sample groups: at most MAX_GROUPS, fewer when their
+    and the number of sample groups: one when the batch shares its thresholds
+    (it steps on one thread), else at most MAX_GROUPS, fewer when their
     float64 sums would pass SUMS_BYTES; fixed by the batch and the layer,
     never by the number of threads."""
-    from .._numba import kernel as K
-
     n_locations, n_filters = conn.n_locations, conn.n_filters
     n_neurons, n_inputs = n_locations * n_filters, conn.n_inputs
     sums_floats = len(terms) * n_neurons * conn.patch_size
     n_groups = max(1, min(n_samples, MAX_GROUPS, SUMS_BYTES // (8 * sums_floats + 1)))
+    if share:
+        n_groups = 1
     if not learn:
         n_groups = 0
     pre_mode, pre_decay = _traces(pre_specs, dt)
     post_mode, post_decay = _traces(post_specs, dt)
-    coincident = any(kind == K.COINCIDENT for kind, _ in terms)
     rows = n_samples if learn else 0
     plastic = (
         np.array([kind for kind, _ in terms], np.int64),
@@ -206,10 +216,11 @@ def _plastic(terms, pre_specs, post_specs, n_samples, dt, conn, learn):
         post_decay,
         np.zeros((len(pre_specs), rows, n_inputs)),
         np.zeros((len(post_specs), rows, n_neurons)),
+        np.zeros((rows, n_inputs), np.bool_),
+        np.zeros((rows, n_inputs + 1), np.int64),
         np.zeros((rows, n_neurons), np.bool_),
         np.zeros((rows, n_locations), np.int64),
         np.zeros((rows, n_neurons), np.int64),
-        np.full((rows if coincident else 0, n_inputs), -1, np.int64),
         np.zeros((n_groups, len(terms), n_locations, n_filters * conn.patch_size)),
         np.zeros((n_groups, n_locations, n_filters), np.int64),
         np.zeros((n_groups, n_locations, n_filters), np.bool_),
@@ -295,14 +306,12 @@ def run_layer(
     else:
         kind, rule_par, terms = 0, np.zeros(0, dtype), ()
         pre_specs = post_specs = ()
+    share = population.share
     plastic, n_groups = _plastic(
-        terms, pre_specs, post_specs, n_samples, dt, conn, learn
+        terms, pre_specs, post_specs, n_samples, dt, conn, learn, share
     )
     group_start = _groups(n_samples, learn, n_groups)
-    share = population.share
-    if share:
-        segment = 1
-    elif learn and update_every is not None:
+    if learn and update_every is not None:
         segment = update_every
     else:
         segment = n_steps
@@ -326,7 +335,15 @@ def run_layer(
         np.zeros(n_shared, np.int64),
         np.zeros((conn.patch_size if shared else 0, shape[2]), dtype),
     )
-    with _threads(options.n_threads):
+    n_threads = options.n_threads
+    if not share and segment < MIN_PARALLEL_SEGMENT and len(group_start) > 2:
+        n_threads = 1
+    n_chunk = 0
+    if share:  # the currents of n_chunk steps, computed ahead
+        row_bytes = n_samples * n_neurons * dtype.itemsize
+        n_chunk = max(1, min(n_steps, CURRENT_CACHE_BYTES // row_bytes))
+    chunk = np.empty((n_samples, n_chunk, n_neurons), dtype)
+    with _threads(n_threads):
         K.run_layer(
             n_steps,
             int(segment),
@@ -345,6 +362,7 @@ def run_layer(
             scratch,
             records,
             shared_theta,
+            chunk,
         )
     rec_spk, rec_v = records
     if learn:
