@@ -392,3 +392,25 @@ def test_missing_data_file_is_one_line_error(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv(datasets.DATA_ENV_VAR, raising=False)
     assert main(["demo", "--quick", "--out", str(tmp_path / "o")]) == 2
     assert "mnist.npz" in _assert_one_line_error(capsys)
+
+
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+def test_engine_option_reaches_the_simulator(engine, tmp_path, capsys, monkeypatch):
+    """--engine sets what the learners simulate on (stdp_lab.set_config)."""
+    from stdp_lab.network import _simulate
+
+    seen = []
+    resolve = _simulate.resolve_engine
+
+    def spy(*args, **kwargs):
+        seen.append(resolve(*args, **kwargs))
+        return seen[-1]
+
+    monkeypatch.setattr(_simulate, "resolve_engine", spy)
+    argv = ["window", "--rules", "stdp", "--max-delay", "5", "--spacing", "5"]
+    assert main([*argv, "--engine", engine, "--out", str(tmp_path / "w")]) == 0
+    assert seen and set(seen) == {engine}
+    seen.clear()
+    argv = ["train", "--dataset", "digits", "--n-timesteps", "5", "--n-train", "60"]
+    assert main([*argv, "--engine", engine, "--out", str(tmp_path / "t")]) == 0
+    assert seen and set(seen) == {engine}

@@ -35,6 +35,7 @@ from pathlib import Path
 # The subcommands live in one module each, their shared helpers in _common.
 # The subcommands look _load_data and the constants below up here at call time,
 # so that tests can monkeypatch them on this module.
+from .._config import config_context
 from ._common import CLIError, _json_safe, _load_data, _output_spikes, _Parser  # noqa: F401
 from ._compare import _add_compare
 from ._demo import _add_demo
@@ -137,10 +138,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             parser.print_help()
             return 0
-        return int(args.func(args))
+        with config_context(engine=getattr(args, "engine", "auto")):
+            return int(args.func(args))
     except SystemExit as exc:  # --help and --version
         return exc.code if isinstance(exc.code, int) else 0
-    except (CLIError, OSError, ValueError) as exc:
+    except (CLIError, OSError, ValueError, ImportError) as exc:
         message = " ".join(str(exc).split())  # one line
         print(f"{PROG}: error: {message}", file=sys.stderr)
         return 2

@@ -340,6 +340,19 @@ def _save_raster(learner, x, label, path: Path) -> tuple[Path, int]:
 # ---------------------------------------------------------------------------
 # shared arguments
 # ---------------------------------------------------------------------------
+def _add_engine_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--engine",
+        choices=("auto", "numba", "numpy"),
+        default="auto",
+        help=(
+            "simulation engine: the compiled one where every part of a layer "
+            "has a compiled form (auto, the default), insisting on it (numba) "
+            "or the numpy reference (numpy)"
+        ),
+    )
+
+
 def _add_output_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out",

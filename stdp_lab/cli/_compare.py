@@ -10,6 +10,7 @@ from .. import cli as _cli
 from ._common import (
     CLIError,
     _add_dataset_argument,
+    _add_engine_argument,
     _add_output_argument,
     _check_rules,
     _n_jobs,
@@ -79,6 +80,7 @@ def _add_compare(subparsers) -> None:
         "one seed, two rules",
     )
     _add_output_argument(parser)
+    _add_engine_argument(parser)
     parser.set_defaults(func=_run_compare)
 
 

@@ -11,6 +11,7 @@ import numpy as np
 from .. import cli as _cli
 from ._common import (
     CLIError,
+    _add_engine_argument,
     _add_output_argument,
     _json_safe,
     _n_jobs,
@@ -84,6 +85,7 @@ def _add_demo(subparsers) -> None:
         ),
     )
     _add_output_argument(parser)
+    _add_engine_argument(parser)
     parser.set_defaults(func=_run_demo)
 
 

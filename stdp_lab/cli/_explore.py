@@ -8,6 +8,7 @@ import numpy as np
 from .. import cli as _cli
 from ._common import (
     CLIError,
+    _add_engine_argument,
     _add_gallery_arguments,
     _add_output_argument,
     _check_rules,
@@ -100,6 +101,7 @@ def _add_window(subparsers) -> None:
         "--dt", type=_positive_float, default=1.0, help="time step in ms (default: 1)"
     )
     _add_output_argument(parser)
+    _add_engine_argument(parser)
     parser.set_defaults(func=_run_window)
 
 

@@ -12,6 +12,7 @@ from .. import cli as _cli
 from ._common import (
     CLIError,
     _add_dataset_argument,
+    _add_engine_argument,
     _add_output_argument,
     _check_component,
     _json_safe,
@@ -140,6 +141,7 @@ def _add_train(subparsers) -> None:
         help=f"where to save the model (default: OUT/{_cli.MODEL_FILENAME})",
     )
     _add_output_argument(parser)
+    _add_engine_argument(parser)
     parser.set_defaults(func=_run_train)
 
 
@@ -234,6 +236,7 @@ def _add_evaluate(subparsers) -> None:
         help="test samples (default: all: 10000 for MNIST, 599 digits)",
     )
     _add_output_argument(parser)
+    _add_engine_argument(parser)
     parser.set_defaults(func=_run_evaluate)
 
 

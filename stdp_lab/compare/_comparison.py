@@ -21,6 +21,7 @@ from sklearn.utils import check_array
 from sklearn.utils.multiclass import check_classification_targets
 from threadpoolctl import threadpool_limits
 
+from .._config import get_config
 from .._validation import check_pair, check_scalar
 from ..estimators import SpikeCountClassifier, SpikingFeatureLearner
 from ..plasticity import Rule, TraceSpec, make_rule
@@ -435,6 +436,8 @@ default=("random", "kmeans", "pixels")
         check_scalar(n_jobs, "n_jobs", numbers.Integral)
     X_train, y_train, X_test, y_test = _check_data(X_train, y_train, X_test, y_test)
     geometry = _geometry(shared_params, X_train.shape[1])
+    if shared_params.get("engine", "auto") == "auto":  # the workers follow ours
+        shared_params["engine"] = get_config()["engine"]
     data = (X_train, y_train, X_test, y_test)
     if out is not None:
         out = Path(os.fspath(out))
