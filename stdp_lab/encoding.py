@@ -83,7 +83,8 @@ class SpikeSteps:
     n_timesteps : int, optional
         Needed with ``make_events``.
     compiled : callable, optional
-        ``compiled() -> (ptr, idx)``, the :meth:`by_sample` form made directly.
+        ``compiled(n_threads) -> (ptr, idx)``, the :meth:`by_sample` form made
+        directly.
 
     Attributes
     ----------
@@ -132,13 +133,14 @@ class SpikeSteps:
             self._made = self._make_events()
         return self._made
 
-    def by_sample(self) -> tuple[np.ndarray, np.ndarray]:
+    def by_sample(self, n_threads=None) -> tuple[np.ndarray, np.ndarray]:
         """``(ptr, idx)``: the spikes of sample ``b`` at step ``t`` are the
         inputs ``idx[ptr[b * T + t]:ptr[b * T + t + 1]]``, ascending (the
-        compiled engine's layout; needs numba)."""
+        compiled engine's layout; needs numba). ``n_threads`` (None: every
+        core) may draw them."""
         if self._by_sample is None:
             if self._made is None and self._compiled is not None:
-                self._by_sample = self._compiled()
+                self._by_sample = self._compiled(n_threads)
             else:
                 from ._numba.kernel import by_sample
 
@@ -424,7 +426,7 @@ class PoissonEncoder(Encoder):
             )
 
     def _compiled_events(self, X, n_timesteps, dt, seeds):
-        def compiled():
+        def compiled(n_threads):
             from ._numba.poisson import poisson_events
 
             return poisson_events(
@@ -435,6 +437,7 @@ class PoissonEncoder(Encoder):
                 n_timesteps,
                 float(_N_SD_GAPS),
                 int(_EXTRA_GAPS),
+                n_threads,
             )
 
         return compiled

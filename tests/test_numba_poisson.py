@@ -8,7 +8,6 @@ for spike: the batch function :func:`poisson_events`, the per-stream state machi
 import contextlib
 from unittest import mock
 
-import numba
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
@@ -266,20 +265,14 @@ def test_hash_matches_encoder():
 
 
 def test_same_result_for_any_number_of_threads():
-    if numba.config.NUMBA_NUM_THREADS < 2:
-        pytest.skip("numba has a single thread")
     rng = np.random.default_rng(10)
     X, seeds = rng.random((64, 100)), _seeds(64, rng)
-    before = numba.get_num_threads()
-    try:
-        numba.set_num_threads(1)
-        one = poisson_events(X, seeds, 128.0, 1.0, 100)
-        numba.set_num_threads(2)
-        two = poisson_events(X, seeds, 128.0, 1.0, 100)
-    finally:
-        numba.set_num_threads(before)
-    np.testing.assert_array_equal(one[0], two[0])
-    np.testing.assert_array_equal(one[1], two[1])
+    one, two, three = (
+        poisson_events(X, seeds, 128.0, 1.0, 100, n_threads=n) for n in (1, 2, 3)
+    )
+    for other in (two, three):
+        np.testing.assert_array_equal(one[0], other[0])
+        np.testing.assert_array_equal(one[1], other[1])
     assert len(one[1]) > 0
 
 

@@ -9,13 +9,15 @@ dtype, so that both give the same spikes bit for bit; the plasticity sums are
 kept in float64, as the numpy engine's pair sums are.
 
 Parallel work: samples are split into groups fixed by the caller (never by the
-number of threads), and the groups run in parallel (``prange``). In inference
-every sample is its own group and runs all its steps at once. While learning,
-each group adds its samples' plasticity sums into its own float64 buffer, and
-the buffers are added in group order at each weight update, so the result does
-not depend on the number of threads; when the batch shares its learned
-thresholds, the groups meet after every step and the other samples' threshold
-increments are added then, as in the numpy engine.
+number of threads), and the caller's threads run groups side by side (the
+kernels release the GIL). In inference every sample is its own group and runs
+all its steps at once. While learning, each group adds its samples' plasticity
+sums into its own float64 buffer, and the buffers are added in group order at
+each weight update, so the result does not depend on the number of threads.
+When the batch shares its learned thresholds, its samples meet after every
+step and the other samples' threshold increments are added then, as in the
+numpy engine: their currents are computed ahead in parallel, the steps run on
+one thread.
 
 Layout: neurons are flat, ``j = l * F + f``; state arrays are ``(B, L * F)``;
 the input spikes of sample ``b`` at step ``t`` are
@@ -40,7 +42,7 @@ tuples, each named for what it holds (built by
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 # Rows of the neuron parameter array ``npar`` (each a per-neuron vector, L * F).
 DECAY, GAIN, OFFSET, V_RESET, V_THRESH, T_REF, THETA_PLUS, THETA_DECAY = range(8)
@@ -55,19 +57,6 @@ PAIR_ADDITIVE, PAIR_MULTIPLICATIVE, DIEHL_COOK = 0, 1, 2
 
 # Trace modes.
 ADD, RESET = 0, 1
-
-# Parallel loops only where written (prange): the other parfor passes cost
-# seconds of compilation and find nothing here.
-_PRANGE_ONLY = {
-    "prange": True,
-    "comprehension": False,
-    "setitem": False,
-    "reduction": False,
-    "numpy": False,
-    "stencil": False,
-    "fusion": False,
-    "inplace_binop": False,
-}
 
 
 @njit(cache=True)
@@ -467,6 +456,7 @@ def _apply_update(weights, plastic, rule, bounds, shared, dw):
     n_filters, patch_size = weights.shape[2], weights.shape[1]
     dtype = weights.dtype.type
     w_lo, w_hi = bounds[0], bounds[1]
+    zero, one = np.int64(0), np.int64(1)  # term numbers (variables, one compile)
     dw[:] = 0
     for loc in range(n_locations):
         s = 0 if shared else loc
@@ -479,8 +469,8 @@ def _apply_update(weights, plastic, rule, bounds, shared, dw):
             if not active:
                 continue
             for k in range(patch_size):
-                ltp = _take_sum(sums, term_kind, 0, loc, f, k, n_filters, patch_size)
-                ltd = _take_sum(sums, term_kind, 1, loc, f, k, n_filters, patch_size)
+                ltp = _take_sum(sums, term_kind, zero, loc, f, k, n_filters, patch_size)
+                ltd = _take_sum(sums, term_kind, one, loc, f, k, n_filters, patch_size)
                 ltp, ltd = dtype(ltp), dtype(ltd)
                 w = weights[s, k, f]
                 if kind == PAIR_ADDITIVE:  # a_plus, a_minus
@@ -508,71 +498,68 @@ def _apply_update(weights, plastic, rule, bounds, shared, dw):
     npost[:] = 0
 
 
-@njit(cache=True, parallel=_PRANGE_ONLY)
-def run_layer(
-    n_steps, segment, update_every, group_start, inputs, geometry, weights,
-    neuron, state, competition, flags, plastic, rule, bounds, scratch, records,
-    shared_theta, chunk,
-):  # fmt: skip
-    """Run every step of one layer for a batch (see the module docstring).
+@njit(cache=True, nogil=True, error_model="numpy")
+def precompute(b0, b1, t0, t1, n_steps, inputs, geometry, weights, shared, chunk):
+    """The input currents of steps ``t0`` to ``t1`` of samples ``b0`` to
+    ``b1`` into ``chunk`` (B, t1 - t0, L * F): they depend only on the input
+    spikes and the weights."""
+    ptr, idx = inputs
+    for b in range(b0, b1):
+        for t in range(t0, t1):
+            lo, hi = ptr[b * n_steps + t], ptr[b * n_steps + t + 1]
+            _currents(b, lo, hi, idx, geometry, weights, shared, chunk[b, t - t0])
 
-    Without shared thresholds, the groups run ``segment`` steps between two
-    meetings (``update_every`` when the weights change every few steps,
-    ``n_steps`` otherwise), each sample computing its own currents. A batch
-    that shares its thresholds meets at every step: the currents of
-    ``chunk.shape[1]`` steps are computed first, sample by sample in
-    parallel (they depend only on the input and the weights), then the steps
-    run one after the other on one thread, every sample's threshold sharing
-    the others' increments after each. ``update_every`` is 0 for one update
-    at the end. ``shared_theta = (total, cols, mark, dw)`` are scratch
-    arrays (empty when not needed). The state, the counts and ``weights`` are
-    updated in place.
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def run_steps(
+    g0, g1, t0, t1, update_every, n_steps, group_start, chunk, inputs,
+    geometry, weights, neuron, state, competition, flags, plastic, rule,
+    bounds, scratch, records, shared_theta,
+):  # fmt: skip
+    """Steps ``t0`` to ``t1`` of the sample groups ``g0`` to ``g1``.
+
+    Without shared thresholds (``shared_theta`` empty) each sample runs
+    through the steps on its own, computing its currents; the weights are
+    updated every ``update_every`` steps (0: not here) only when every group
+    runs here (several threads each run some groups between two updates). A
+    batch that shares its thresholds runs step by step, every group, reading
+    the currents of ``chunk`` (computed ahead by :func:`precompute`), each
+    sample's thresholds taking the others' increments after each step.
     """
     learn = flags[2]
     cur, spk, nspk = scratch[0], scratch[2], scratch[3]
     total, cols, mark, dw = shared_theta
-    ptr, idx = inputs
-    n_samples = cur.shape[0]
-    n_groups = len(group_start) - 1
-    if len(total):  # shared thresholds
-        n_chunk = chunk.shape[1]
-        t0 = 0
-        while t0 < n_steps:
-            t1 = min(t0 + n_chunk, n_steps)
-            if learn and update_every > 0:  # a chunk ends at an update
-                t1 = min(t1, (t0 // update_every + 1) * update_every)
-            for b in prange(n_samples):
-                for t in range(t0, t1):
-                    lo, hi = ptr[b * n_steps + t], ptr[b * n_steps + t + 1]
-                    _currents(
-                        b, lo, hi, idx, geometry, weights, flags[0],
-                        chunk[b, t - t0],
-                    )  # fmt: skip
-            for t in range(t0, t1):
-                for g in range(n_groups):
-                    for b in range(group_start[g], group_start[g + 1]):
-                        _step(
-                            np.int64(b), np.int64(t), np.int64(g), n_steps,
-                            chunk[b, t - t0], False, inputs, geometry, weights,
-                            neuron, state, competition, flags, plastic, scratch,
-                            records,
-                        )  # fmt: skip
-                _share_thresholds(state[2], spk, nspk, neuron[0], total, cols, mark)
-                if learn and update_every > 0 and (t + 1) % update_every == 0:
-                    _apply_update(weights, plastic, rule, bounds, flags[0], dw)
-            t0 = t1
-    else:
-        for t0 in range(0, n_steps, segment):
-            t1 = min(t0 + segment, n_steps)
-            for g in prange(n_groups):
+    compute = len(total) == 0  # (a variable: one compiled _step, not two)
+    if len(total):
+        for t in range(t0, t1):
+            for g in range(g0, g1):
                 for b in range(group_start[g], group_start[g + 1]):
-                    for t in range(t0, t1):
-                        _step(
-                            np.int64(b), np.int64(t), np.int64(g), n_steps, cur[b],
-                            True, inputs, geometry, weights, neuron, state,
-                            competition, flags, plastic, scratch, records,
-                        )  # fmt: skip
-            if learn and update_every > 0 and t1 % update_every == 0:
+                    _step(
+                        b, t, g, n_steps, chunk[b, t - t0], compute, inputs,
+                        geometry, weights, neuron, state, competition, flags,
+                        plastic, scratch, records,
+                    )  # fmt: skip
+            _share_thresholds(state[2], spk, nspk, neuron[0], total, cols, mark)
+            if learn and update_every > 0 and (t + 1) % update_every == 0:
                 _apply_update(weights, plastic, rule, bounds, flags[0], dw)
-    if learn:
-        _apply_update(weights, plastic, rule, bounds, flags[0], dw)
+        return
+    segment = t1 - t0 if update_every <= 0 else update_every
+    for s0 in range(t0, t1, segment):
+        s1 = min(s0 + segment, t1)
+        for g in range(g0, g1):
+            for b in range(group_start[g], group_start[g + 1]):
+                for t in range(s0, s1):
+                    _step(
+                        b, t, g, n_steps, cur[b], compute, inputs, geometry,
+                        weights, neuron, state, competition, flags, plastic,
+                        scratch, records,
+                    )  # fmt: skip
+        if learn and update_every > 0 and s1 % update_every == 0:
+            _apply_update(weights, plastic, rule, bounds, flags[0], dw)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def update(weights, plastic, rule, bounds, shared, dw):
+    """Apply the weight change summed since the last update (see
+    :func:`_apply_update`)."""
+    _apply_update(weights, plastic, rule, bounds, shared, dw)

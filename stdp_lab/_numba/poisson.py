@@ -46,7 +46,7 @@ import numba
 import numpy as np
 
 from ..encoding import _EXTRA_GAPS, _N_SD_GAPS
-from .kernel import _PRANGE_ONLY
+from ._threads import run_ranges
 
 __all__ = [
     "STATE_SIZE",
@@ -218,7 +218,28 @@ def _sample_fill(x, seed, scale, n_timesteps, n_sd_gaps, extra_gaps, cursor, inp
                 t = stream_next(key, p, n_timesteps, state, n_sd_gaps, extra_gaps)
 
 
-@numba.njit(cache=True, parallel=_PRANGE_ONLY, error_model="numpy")
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _count(b0, b1, X, seeds, scale, n_timesteps, n_sd_gaps, extra_gaps, indptr):
+    """Spikes per (sample, step) of samples ``b0`` to ``b1`` into ``indptr``."""
+    for b in range(b0, b1):
+        row = b * n_timesteps + 1
+        counts = indptr[row : row + n_timesteps]
+        _sample_counts(
+            X[b], seeds[b], scale, n_timesteps, n_sd_gaps, extra_gaps, counts
+        )
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _fill(b0, b1, X, seeds, scale, n_timesteps, n_sd_gaps, extra_gaps, indptr, inputs):
+    """The spikes of samples ``b0`` to ``b1``, at their places in ``inputs``."""
+    for b in range(b0, b1):
+        row = b * n_timesteps
+        cursor = indptr[row : row + n_timesteps].copy()
+        _sample_fill(
+            X[b], seeds[b], scale, n_timesteps, n_sd_gaps, extra_gaps, cursor, inputs
+        )
+
+
 def poisson_events(
     X,
     seeds,
@@ -227,6 +248,7 @@ def poisson_events(
     n_timesteps,
     n_sd_gaps=_N_SD_GAPS,
     extra_gaps=_EXTRA_GAPS,
+    n_threads=None,
 ):
     """Every spike of a batch, by sample and step, inputs in ascending order.
 
@@ -243,6 +265,8 @@ def poisson_events(
         Number of steps, >= 1.
     n_sd_gaps, extra_gaps : float, int
         Sizing of the rounds, the encoder's ``_N_SD_GAPS`` and ``_EXTRA_GAPS``.
+    n_threads : int or None, default=None
+        Threads drawing the samples (None: every core).
 
     Returns
     -------
@@ -255,32 +279,27 @@ def poisson_events(
 
     Notes
     -----
-    Two passes over the samples, in parallel: one counts the spikes of each
-    (sample, step), the other draws them again and writes them. Each sample is
-    drawn by one thread into its own rows, so the result does not depend on the
-    number of threads.
+    Two passes over the samples, each split over the threads: one counts the
+    spikes of each (sample, step), the other draws them again and writes them.
+    Each sample is drawn by one thread into its own rows, so the result does
+    not depend on the number of threads.
     """
     n_samples = X.shape[0]
     scale = float(max_rate) * dt / 1000.0
+    n_sd_gaps, extra_gaps = float(n_sd_gaps), int(extra_gaps)
     indptr = np.zeros(n_samples * n_timesteps + 1, dtype=np.int64)
-    for b in numba.prange(n_samples):
-        row = b * n_timesteps + 1
-        _sample_counts(
-            X[b],
-            seeds[b],
-            scale,
-            n_timesteps,
-            n_sd_gaps,
-            extra_gaps,
-            indptr[row : row + n_timesteps],
-        )
-    for k in range(n_samples * n_timesteps):
-        indptr[k + 1] += indptr[k]
+
+    def count(lo, hi):
+        _count(lo, hi, X, seeds, scale, n_timesteps, n_sd_gaps, extra_gaps, indptr)
+
+    run_ranges(count, n_samples, n_threads)
+    np.cumsum(indptr, out=indptr)
     inputs = np.empty(indptr[-1], dtype=np.int32)
-    for b in numba.prange(n_samples):
-        row = b * n_timesteps
-        cursor = indptr[row : row + n_timesteps].copy()
-        _sample_fill(
-            X[b], seeds[b], scale, n_timesteps, n_sd_gaps, extra_gaps, cursor, inputs
+
+    def fill(lo, hi):
+        _fill(
+            lo, hi, X, seeds, scale, n_timesteps, n_sd_gaps, extra_gaps, indptr, inputs
         )
+
+    run_ranges(fill, n_samples, n_threads)
     return indptr, inputs

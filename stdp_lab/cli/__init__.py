@@ -61,7 +61,12 @@ MODEL_FILENAME = "model.joblib"
 #: for the preset's 2 x 2 windows read out by StandardScaler and
 #: LogisticRegression(C=0.1) (3 x 3 windows at stride 1: 97.38%; 4 x 4 at
 #: stride 2: 97.18%).
-DEMO_PARAMS = {"n_jobs": 2, "pooling": 4, "pooling_stride": 1}
+DEMO_PARAMS = {"pooling": 4, "pooling_stride": 1}
+#: Processes for the demo's features (``--n-jobs``): the compiled engine uses
+#: the cores with threads within one process (two processes start, load the
+#: kernels and receive the model for 3-4 s more on 2 cores); the numpy engine
+#: uses them with processes.
+DEMO_N_JOBS = {"numba": 1, "numpy": 2}
 #: MNIST training and test images of the default demo (the full test set).
 DEMO_N_TRAIN = 10_000
 DEMO_N_TEST = 10_000

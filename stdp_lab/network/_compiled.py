@@ -12,8 +12,6 @@ the equations, so it runs on the numpy engine).
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 
 from ..competition import Competition
@@ -38,11 +36,9 @@ MAX_GROUPS = 8
 #: Bytes of input currents a batch that shares its thresholds computes ahead.
 CURRENT_CACHE_BYTES = 8 * 2**20
 
-#: Fewest steps between two meetings of the groups for them to run on several
-#: threads. A meeting costs a few microseconds on an idle machine but up to a
-#: scheduler time slice (milliseconds) when the cores are busy with other work,
-#: as OpenMP threads spin while they wait: meetings every few steps run on one
-#: thread (the results are the same).
+#: Fewest steps between two weight updates for the groups to run on several
+#: threads between them (each meeting of the threads costs tens of
+#: microseconds); closer updates run on one thread, with the same results.
 MIN_PARALLEL_SEGMENT = 16
 
 
@@ -145,7 +141,7 @@ def _neighbours(competition, grid):
     return ptr, cols.astype(np.int64)
 
 
-def _input_events(spikes_in, n_inputs):
+def _input_events(spikes_in, n_inputs, n_threads):
     """The input's events per (sample, step): ``(ptr, inputs, n_samples,
     n_steps)``, from an encoder's SpikeSteps or any iterable of arrays."""
     from .._numba import kernel as K
@@ -157,7 +153,7 @@ def _input_events(spikes_in, n_inputs):
                 f"spikes_in must yield arrays of shape (n_samples, {n_inputs}), "
                 f"got {spikes_in.shape}"
             )
-        ptr, inputs = spikes_in.by_sample()
+        ptr, inputs = spikes_in.by_sample(n_threads)
         return ptr, inputs, n_samples, spikes_in.n_timesteps
     flats, sizes, shape = [], [], None
     for x in spikes_in:
@@ -228,21 +224,6 @@ def _plastic(terms, pre_specs, post_specs, n_samples, dt, conn, learn, share):
     return plastic, max(n_groups, 1)
 
 
-@contextlib.contextmanager
-def _threads(n_threads):
-    if n_threads is None:
-        yield
-        return
-    import numba
-
-    old = numba.get_num_threads()
-    numba.set_num_threads(min(n_threads, numba.config.NUMBA_NUM_THREADS))
-    try:
-        yield
-    finally:
-        numba.set_num_threads(old)
-
-
 def run_layer(
     layer, params, spikes_in, *, learn, dt, record, update_every, options, emit
 ):
@@ -252,10 +233,13 @@ def run_layer(
     :func:`stdp_lab.network._numpy.run_layer` does.
     """
     from .._numba import kernel as K
+    from .._numba._threads import run_ranges
 
     neuron, competition, rule = layer._parts()
     conn = layer.connectivity
-    ptr, inputs, n_samples, n_steps = _input_events(spikes_in, conn.n_inputs)
+    ptr, inputs, n_samples, n_steps = _input_events(
+        spikes_in, conn.n_inputs, options.n_threads
+    )
     dtype = np.dtype(params.weights.dtype)
     projection = Projection(layer, params.weights, n_samples, dtype)
     learn = learn and rule is not None
@@ -311,10 +295,6 @@ def run_layer(
         terms, pre_specs, post_specs, n_samples, dt, conn, learn, share
     )
     group_start = _groups(n_samples, learn, n_groups)
-    if learn and update_every is not None:
-        segment = update_every
-    else:
-        segment = n_steps
     scratch = (
         np.empty((n_samples, n_neurons), dtype),  # currents
         np.empty((n_samples, n_neurons), dtype),  # margins above threshold
@@ -335,35 +315,54 @@ def run_layer(
         np.zeros(n_shared, np.int64),
         np.zeros((conn.patch_size if shared else 0, shape[2]), dtype),
     )
-    n_threads = options.n_threads
-    if not share and segment < MIN_PARALLEL_SEGMENT and len(group_start) > 2:
-        n_threads = 1
     n_chunk = 0
     if share:  # the currents of n_chunk steps, computed ahead
         row_bytes = n_samples * n_neurons * dtype.itemsize
         n_chunk = max(1, min(n_steps, CURRENT_CACHE_BYTES // row_bytes))
     chunk = np.empty((n_samples, n_chunk, n_neurons), dtype)
-    with _threads(n_threads):
-        K.run_layer(
-            n_steps,
-            int(segment),
-            int(update_every or 0) if learn else 0,
-            group_start,
-            (ptr, inputs),
-            geometry,
-            weights,
-            (npar, consts),
-            state_arrays,
-            competition_form,
-            flags,
-            plastic,
-            (int(kind), rule_par),
-            np.array([layer.w_min, layer.w_max], dtype),
-            scratch,
-            records,
-            shared_theta,
-            chunk,
-        )
+    inputs = (ptr, inputs)
+    rule_form = (int(kind), rule_par)
+    bounds = np.array([layer.w_min, layer.w_max], dtype)
+    every = int(update_every or 0) if learn else 0
+
+    def run_steps(g0, g1, t0, t1, every):
+        K.run_steps(
+            g0, g1, t0, t1, every, n_steps, group_start, chunk, inputs, geometry,
+            weights, (npar, consts), state_arrays, competition_form, flags,
+            plastic, rule_form, bounds, scratch, records, shared_theta,
+        )  # fmt: skip
+
+    n_threads = options.n_threads
+    n_groups = len(group_start) - 1
+    if share:
+        t0 = 0
+        while t0 < n_steps:
+            t1 = min(t0 + n_chunk, n_steps)
+            if every:  # a chunk ends at a weight update
+                t1 = min(t1, (t0 // every + 1) * every)
+
+            def precompute(lo, hi, t0=t0, t1=t1):
+                K.precompute(
+                    lo, hi, t0, t1, n_steps, inputs, geometry, weights, shared, chunk
+                )
+
+            run_ranges(precompute, n_samples, n_threads)
+            run_steps(0, n_groups, t0, t1, every)
+            t0 = t1
+    elif n_groups == 1 or n_threads == 1 or 0 < every < MIN_PARALLEL_SEGMENT:
+        run_steps(0, n_groups, 0, n_steps, every)
+    else:
+        for t0 in range(0, n_steps, every or n_steps):
+            t1 = min(t0 + (every or n_steps), n_steps)
+            run_ranges(
+                lambda lo, hi, t0=t0, t1=t1: run_steps(lo, hi, t0, t1, 0),
+                n_groups,
+                n_threads,
+            )
+            if every and t1 % every == 0:
+                K.update(weights, plastic, rule_form, bounds, shared, shared_theta[3])
+    if learn:
+        K.update(weights, plastic, rule_form, bounds, shared, shared_theta[3])
     rec_spk, rec_v = records
     if learn:
         projection.set_weights(weights)
