@@ -28,9 +28,9 @@ preceded by an untimed 20-step transform of the same images.
 ``compile_seconds`` is the first, uncached compilation: a fresh interpreter
 with an empty ``NUMBA_CACHE_DIR`` fits ``diehl_cook_2015(100)`` on 64 images
 and transforms them (float32); ``import_seconds`` is its import of numpy,
-numba and stdp_lab, not included. ``numba_version`` and ``threading_layer``
-(numba's, once a parallel kernel has run; null without numba) describe the
-compiled engine.
+numba and stdp_lab, not included. ``numba_version`` (null without numba) and
+``kernel_threads`` (the threads a compiled kernel runs on in one process)
+describe the compiled engine.
 
 The scaling section (``scaling``, ``scaling_numpy``) shows how the cost of DC400
 inference grows with the number of steps and with the input rate (so with
@@ -64,7 +64,7 @@ from _common import peak_rss_mb, write_json
 
 from stdp_lab import ENGINES, SpikeCountClassifier, SpikingFeatureLearner
 from stdp_lab.datasets import load_mnist
-from stdp_lab.network._simulate import resolve_engine
+from stdp_lab.network import resolve_engine
 from stdp_lab.presets import diehl_cook_2015
 
 RESULTS = Path(__file__).parent / "results" / "speed.json"
@@ -271,12 +271,10 @@ def numba_info() -> dict:
     try:
         import numba
     except ImportError:
-        return {"numba_version": None, "threading_layer": None}
-    try:
-        layer = numba.threading_layer()
-    except ValueError:  # no parallel region has run yet
-        layer = None
-    return {"numba_version": numba.__version__, "threading_layer": layer}
+        return {"numba_version": None, "kernel_threads": None}
+    from stdp_lab._numba._threads import n_cores
+
+    return {"numba_version": numba.__version__, "kernel_threads": n_cores()}
 
 
 def vote_accuracy(model, X, y, X_test, y_test) -> dict:

@@ -55,7 +55,7 @@ must agree with it.
 
 from ._layer import Layer, LayerParams, SimulationResult
 from ._options import SimulationOptions
-from ._simulate import measure_stdp_window, simulate
+from ._simulate import measure_stdp_window, resolve_engine, simulate
 
 __all__ = [
     "Layer",
@@ -63,5 +63,6 @@ __all__ = [
     "SimulationOptions",
     "SimulationResult",
     "simulate",
+    "resolve_engine",
     "measure_stdp_window",
 ]
