@@ -29,7 +29,7 @@ from ._validation import (
 from .competition import make_competition
 from .connectivity import make_connectivity
 from .encoding import make_encoder
-from .network import Layer, LayerParams, SimulationOptions, simulate
+from .network import Layer, LayerParams, simulate
 from .neurons import make_neuron
 from .plasticity import make_rule
 from .pooling import pool, pooled_grid, resolve_pooling
@@ -49,27 +49,6 @@ SIMULATION_DTYPE = np.float32
 #: processor's last-level cache).
 TRANSFORM_CHUNK = 256
 TRANSFORM_NEURONS = 2**17
-
-
-def _threads_per_job(n_jobs: int) -> int | None:
-    """Threads of the compiled engine in each of ``n_jobs`` processes (joblib's
-    convention: -1 is every core, -2 all but one), None for one process."""
-    from joblib import effective_n_jobs
-
-    n_jobs = effective_n_jobs(n_jobs)
-    if n_jobs <= 1:
-        return None
-    return max(1, _n_cores() // n_jobs)
-
-
-def _n_cores() -> int:
-    """Cores this process may run on."""
-    import os
-
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def _row_seeds(X: np.ndarray, key: int) -> np.ndarray:
@@ -733,15 +712,12 @@ class SpikingFeatureLearner(
         n_timesteps = self._transform_steps()
         engine = self._engine()
         n_jobs = self.n_jobs if self.n_jobs is not None else 1
-        # Each of n_jobs processes gets its share of the cores for the compiled
-        # engine's threads, so that processes and threads do not oversubscribe.
-        options = SimulationOptions(n_threads=_threads_per_job(n_jobs))
 
+        # The compiled engine's threads take the cores of the process; in
+        # joblib's worker processes, their share (joblib sets NUMBA_NUM_THREADS).
         def run(X_chunk, seeds_chunk):  # a worker receives its chunk only
             steps = encoder.steps(X_chunk, n_timesteps, self.dt, seeds_chunk)
-            result = simulate(
-                [layer], [params], steps, dt=self.dt, engine=engine, options=options
-            )
+            result = simulate([layer], [params], steps, dt=self.dt, engine=engine)
             counts = result.counts[0]
             return pool(counts, grid, pooling)  # (B, n_features_out)
 

@@ -19,11 +19,18 @@ _LOCK = threading.Lock()
 
 
 def n_cores() -> int:
-    """Cores this process may run on."""
+    """Threads a kernel may use: the cores this process may run on, at most
+    ``NUMBA_NUM_THREADS`` when that is set (joblib sets it in its worker
+    processes to their share of the cores, so processes and threads do not
+    oversubscribe them)."""
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    limit = os.environ.get("NUMBA_NUM_THREADS", "")
+    if limit.isdigit() and int(limit) > 0:
+        cores = min(cores, int(limit))
+    return cores
 
 
 def _pool() -> ThreadPoolExecutor:
