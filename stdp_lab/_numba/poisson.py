@@ -188,32 +188,21 @@ def stream_next(
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _sample_counts(x, seed, scale, n_timesteps, n_sd_gaps, extra_gaps, counts):
-    """Add to ``counts[t]`` the number of spikes of one sample at each step."""
+def _sample_spikes(x, seed, scale, n_timesteps, n_sd_gaps, extra_gaps, cursor, inputs):
+    """The spikes of one sample, step by step: with an empty ``inputs``, add
+    to ``cursor[t]`` the number of spikes at step ``t``; else write the input
+    of each spike at ``inputs[cursor[t]]`` (and advance ``cursor[t]``)."""
     state = np.empty(STATE_SIZE, dtype=np.int64)
     base = mix(np.uint64(seed))
+    fill = len(inputs) > 0
     for i in range(x.shape[0]):
         p = np.float64(x[i]) * scale
         if p > 0.0:
             key = mix(base + np.uint64(i))
             t = stream_start(key, p, n_timesteps, state, n_sd_gaps, extra_gaps)
             while t < n_timesteps:
-                counts[t] += 1
-                t = stream_next(key, p, n_timesteps, state, n_sd_gaps, extra_gaps)
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def _sample_fill(x, seed, scale, n_timesteps, n_sd_gaps, extra_gaps, cursor, inputs):
-    """Write the input of each spike of one sample at ``inputs[cursor[t]]``."""
-    state = np.empty(STATE_SIZE, dtype=np.int64)
-    base = mix(np.uint64(seed))
-    for i in range(x.shape[0]):
-        p = np.float64(x[i]) * scale
-        if p > 0.0:
-            key = mix(base + np.uint64(i))
-            t = stream_start(key, p, n_timesteps, state, n_sd_gaps, extra_gaps)
-            while t < n_timesteps:
-                inputs[cursor[t]] = i
+                if fill:
+                    inputs[cursor[t]] = i
                 cursor[t] += 1
                 t = stream_next(key, p, n_timesteps, state, n_sd_gaps, extra_gaps)
 
@@ -221,11 +210,12 @@ def _sample_fill(x, seed, scale, n_timesteps, n_sd_gaps, extra_gaps, cursor, inp
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def _count(b0, b1, X, seeds, scale, n_timesteps, n_sd_gaps, extra_gaps, indptr):
     """Spikes per (sample, step) of samples ``b0`` to ``b1`` into ``indptr``."""
+    none = np.empty(0, np.int32)
     for b in range(b0, b1):
         row = b * n_timesteps + 1
         counts = indptr[row : row + n_timesteps]
-        _sample_counts(
-            X[b], seeds[b], scale, n_timesteps, n_sd_gaps, extra_gaps, counts
+        _sample_spikes(
+            X[b], seeds[b], scale, n_timesteps, n_sd_gaps, extra_gaps, counts, none
         )
 
 
@@ -235,7 +225,7 @@ def _fill(b0, b1, X, seeds, scale, n_timesteps, n_sd_gaps, extra_gaps, indptr, i
     for b in range(b0, b1):
         row = b * n_timesteps
         cursor = indptr[row : row + n_timesteps].copy()
-        _sample_fill(
+        _sample_spikes(
             X[b], seeds[b], scale, n_timesteps, n_sd_gaps, extra_gaps, cursor, inputs
         )
 

@@ -229,7 +229,7 @@ def run_layer(
 ):
     """Run ``layer`` over the steps of ``spikes_in`` on the compiled engine.
 
-    Returns ``(counts, params, records, spikes_out)`` as
+    Returns ``(counts, params, records, spikes_out, info)`` as
     :func:`stdp_lab.network._numpy.run_layer` does.
     """
     from .._numba import kernel as K
@@ -383,4 +383,4 @@ def run_layer(
         spikes_out = SpikeSteps(
             np.concatenate(flat_out).astype(np.intp), bounds, n_samples, n_neurons
         )
-    return population.counts, new_params, records, spikes_out
+    return population.counts, new_params, records, spikes_out, {"engine": "numba"}

@@ -82,10 +82,11 @@ def run_layer(
 ):
     """Run ``layer`` over the steps of ``spikes_in``.
 
-    Returns ``(counts, params, records, spikes_out)``: the spike counts (B, L,
-    F), the parameters after the presentation, ``{name: (T, B, L, F) array}``
-    for each recorded quantity, and (if ``emit``) the layer's spikes as a
-    :class:`~stdp_lab.encoding.SpikeSteps` for the next layer.
+    Returns ``(counts, params, records, spikes_out, info)``: the spike counts
+    (B, L, F), the parameters after the presentation, ``{name: (T, B, L, F)
+    array}`` for each recorded quantity, (if ``emit``) the layer's spikes as a
+    :class:`~stdp_lab.encoding.SpikeSteps` for the next layer, and what the
+    engine did (see :class:`~._layer.SimulationResult`).
     """
     n_inputs = layer.connectivity.n_inputs
     run = quiet = chunk = None
@@ -149,5 +150,9 @@ def run_layer(
         np.cumsum(out_counts, out=bounds[1:])
         flat = np.concatenate(out_flat).astype(np.intp, copy=False)
         spikes_out = SpikeSteps(flat, bounds, n_samples, layer.connectivity.n_outputs)
+    info = {"engine": "numpy"}
+    if quiet is not None:
+        info["neuron_steps_stepped"] = quiet.n_stepped
+        info["neuron_steps_skipped"] = quiet.n_skipped
     counts = run.population.counts
-    return counts, run.params(n_steps * dt), records, spikes_out, quiet
+    return counts, run.params(n_steps * dt), records, spikes_out, info

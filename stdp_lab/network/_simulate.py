@@ -144,38 +144,21 @@ def simulate(
     x = spikes_in
     with _blas_single_thread():
         for i, (layer, p, kind) in enumerate(zip(layers, params, engines, strict=True)):
-            emit = i + 1 < len(layers)
             if kind == "numba":
-                from . import _compiled
-
-                c, q, rec, x = _compiled.run_layer(
-                    layer,
-                    p,
-                    x,
-                    learn=learn,
-                    dt=dt,
-                    record=record,
-                    update_every=update_every,
-                    options=options,
-                    emit=emit,
-                )
-                layer_info = {"engine": "numba"}
+                from . import _compiled as engine_module
             else:
-                c, q, rec, x, quiet = _numpy.run_layer(
-                    layer,
-                    p,
-                    x,
-                    learn=learn,
-                    dt=dt,
-                    record=record,
-                    update_every=update_every,
-                    options=options,
-                    emit=emit,
-                )
-                layer_info = {"engine": "numpy"}
-                if quiet is not None:
-                    layer_info["neuron_steps_stepped"] = quiet.n_stepped
-                    layer_info["neuron_steps_skipped"] = quiet.n_skipped
+                engine_module = _numpy
+            c, q, rec, x, layer_info = engine_module.run_layer(
+                layer,
+                p,
+                x,
+                learn=learn,
+                dt=dt,
+                record=record,
+                update_every=update_every,
+                options=options,
+                emit=i + 1 < len(layers),
+            )
             counts.append(c)
             new_params.append(q)
             info.append(layer_info)
