@@ -89,7 +89,8 @@ def test_features_independent_of_batch_and_order(digits, monkeypatch):
     # transform simulates chunks of samples: 3 at a time here (14 chunks), and
     # larger layers than this one would take fewer than batch_size per chunk.
     n_neurons = model.layer_.connectivity.n_outputs
-    monkeypatch.setattr(estimators, "TRANSFORM_NEURONS", 3 * n_neurons + 1)
+    for name in ("TRANSFORM_NEURONS", "TRANSFORM_NEURONS_COMPILED"):
+        monkeypatch.setattr(estimators, name, 3 * n_neurons + 1)
     np.testing.assert_array_equal(model.transform(X), full)
 
 
