@@ -7,12 +7,31 @@ import numpy as np
 import pytest
 
 import stdp_lab
+import stdp_lab.plasticity
 from stdp_lab.competition import Competition
 from stdp_lab.connectivity import Conv2D, Dense, LocallyConnected2D
 from stdp_lab.encoding import LatencyEncoder, PoissonEncoder
-from stdp_lab.network import Layer, LayerParams, SimulationOptions, simulate
-from stdp_lab.neurons import IF, LIF, AdaptiveLIF
-from stdp_lab.plasticity import DiehlCookSTDP, PairSTDP, Rule, TraceSpec
+from stdp_lab.network import (
+    Layer,
+    LayerParams,
+    SimulationOptions,
+    measure_stdp_window,
+    resolve_engine,
+    simulate,
+)
+from stdp_lab.neurons import IF, LIF, AdaptiveLIF, Izhikevich
+from stdp_lab.plasticity import (
+    BCM,
+    DiehlCookSTDP,
+    Hebbian,
+    Oja,
+    PairSTDP,
+    Rule,
+    SimplifiedSTDP,
+    TraceSpec,
+    TripletSTDP,
+    make_rule,
+)
 from stdp_lab.presets import diehl_cook_neuron
 
 pytest.importorskip("numba")
@@ -40,7 +59,14 @@ NEURONS = {
     "adaptive": lambda: AdaptiveLIF(
         tau_mem=30.0, v_thresh=0.6, t_ref=3.0, theta_plus=0.2, tau_theta=50.0
     ),
+    # per-neuron time scales and jumps of u; 4 Euler sub-steps per 1 ms step
+    "izhikevich": lambda: Izhikevich(
+        a=np.linspace(0.02, 0.1, 6), d=np.linspace(2.0, 8.0, 6)
+    ),
 }
+#: Weight scale of the inference test: the Izhikevich model's current is in its
+#: own units (about 10 makes it fire).
+WEIGHT_SCALE = {"izhikevich": 20.0}
 
 COMPETITIONS = {
     "none": lambda: Competition(),
@@ -86,7 +112,7 @@ def test_inference_gives_the_same_spikes_and_potentials(
     theta = None
     if params.theta is not None:  # learned thresholds, some negative
         theta = rng.uniform(-0.1, 0.3, size=params.theta.shape).astype(dtype)
-    params = LayerParams(params.weights * 4, theta)
+    params = LayerParams(params.weights * WEIGHT_SCALE.get(neuron, 4.0), theta)
     X = np.random.default_rng(1).uniform(0, 1, size=(5, 64))
     ref, got = both([layer], [params], X, record=("spikes", "v"), options=PLAIN)
     assert ref.counts[0].sum() > 20
@@ -155,6 +181,83 @@ def test_learning_gives_the_same_spikes_weights_and_thresholds(
     assert got.params[0].weights.dtype == dtype
 
 
+#: Rules the numpy engine steps (their ``delta`` at every step, on traces in the
+#: weights' dtype); the compiled engine sums them in float64.
+STEPPED_RULES = {
+    "triplet": lambda: TripletSTDP(
+        a2_plus=0.002, a3_plus=0.003, a2_minus=0.002, a3_minus=0.001, tau_x=30.0
+    ),
+    "simplified": lambda: SimplifiedSTDP(0.02, 0.015),
+    "simplified_window": lambda: SimplifiedSTDP(0.02, 0.015, window=7.0),
+    "hebbian": lambda: Hebbian(2e-4, decay=2e-5),
+    "oja": lambda: Oja(2e-4),
+    "bcm": lambda: BCM(4e-4, tau_theta=50.0, theta_init=0.5),
+}
+
+
+@pytest.mark.parametrize("kind", ["dense", "local", "conv"])
+@pytest.mark.parametrize("rule", list(STEPPED_RULES))
+@pytest.mark.parametrize("update_every", [None, 1, 12])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("share", [True, False], ids=["shared_theta", "lif"])
+def test_learning_with_stepped_rules(kind, rule, update_every, dtype, share):
+    """Triplet, simplified STDP, Hebbian, Oja and BCM, on a batch that shares its
+    adaptive thresholds (it steps serially) and on one of LIF neurons (groups of
+    samples): the same spikes and thresholds exactly, the same weights within
+    ``n_steps * eps(dtype)`` times the largest change.
+
+    The numpy engine keeps these rules' traces in the weights' dtype (a trace
+    is rounded once per step of its decay) and adds each step's change to a
+    total in that dtype (once per step); the kernel keeps float64 traces and
+    sums, rounded to the dtype once per update. Either way the numpy engine's
+    error is at most about ``n_steps`` roundings relative to the quantities it
+    adds, which are of the size of the change here (measured: at most a
+    quarter of the tolerance, in both dtypes). The spikes would differ only if
+    a weight update moved a neuron across its threshold by less than that:
+    none does here (the weights are fixed between updates, so without one
+    they cannot differ).
+    """
+    n_steps = 80
+    if share:
+        neuron = diehl_cook_neuron().set_params(theta_plus=0.5)
+        competition = Competition(k=1, inhibition=120.0)
+    else:
+        neuron = LIF(tau_mem=30.0, v_thresh=0.6)
+        competition = Competition(k=2, inhibition=2.0)
+    layer = Layer(
+        connectivity(kind, n_filters=12),
+        neuron=neuron,
+        competition=competition,
+        rule=STEPPED_RULES[rule](),
+    )
+    params = layer.initial_params(np.random.default_rng(0), dtype)
+    if not share:
+        params = LayerParams(params.weights * 2, None)
+    X = np.random.default_rng(1).uniform(0, 1, size=(5, 64))
+    ref, got = both(
+        [layer],
+        [params],
+        X,
+        n_steps=n_steps,
+        learn=True,
+        update_every=update_every,
+        options=PLAIN,
+    )
+    assert ref.counts[0].sum() > 20
+    np.testing.assert_array_equal(got.counts[0], ref.counts[0])
+    if share:
+        np.testing.assert_array_equal(got.params[0].theta, ref.params[0].theta)
+    learned = ref.params[0].weights
+    change = np.abs(learned - params.weights).max()
+    assert change > 0.02
+    assert np.mean((learned == 0) | (learned == 1)) < 0.5  # mostly not clipped
+    tolerance = n_steps * np.finfo(dtype).eps * change
+    np.testing.assert_allclose(
+        got.params[0].weights, ref.params[0].weights, rtol=0, atol=tolerance
+    )
+    assert got.params[0].weights.dtype == dtype
+
+
 def test_two_layers_and_any_input_stream():
     """A second layer fed by the first, and input given as plain arrays step by
     step (no encoder): the same counts on both engines."""
@@ -179,18 +282,27 @@ def test_two_layers_and_any_input_stream():
         np.testing.assert_array_equal(a, b)
 
 
-def test_deterministic_across_threads_and_runs():
+@pytest.mark.parametrize(
+    "rule",
+    [PairSTDP(0.05, 0.04), STEPPED_RULES["triplet"](), STEPPED_RULES["oja"]()],
+    ids=["pair", "triplet", "oja"],
+)
+@pytest.mark.parametrize("share", [True, False], ids=["shared_theta", "groups"])
+def test_deterministic_across_threads_and_runs(rule, share):
     """The same learned weights for 1 and 2 threads, bit for bit (the groups and
-    the order of their sums do not depend on the threads)."""
+    the order of their sums do not depend on the threads), whether the batch
+    steps serially (it shares its thresholds) or in groups of samples."""
     import numba
 
     layer = Layer(
         connectivity("local", n_filters=8),
         neuron=diehl_cook_neuron(),
         competition=Competition(k=1, inhibition=120.0),
-        rule=PairSTDP(0.05, 0.04),
+        rule=rule,
     )
     params = layer.initial_params(np.random.default_rng(0), np.float32)
+    if not share:
+        params = params._replace(theta=None)
     X = np.random.default_rng(1).uniform(0, 1, size=(19, 64))
     results = [
         simulate(
@@ -203,11 +315,92 @@ def test_deterministic_across_threads_and_runs():
         )
         for n in (1, min(2, numba.config.NUMBA_NUM_THREADS), 1)
     ]
+    assert results[0].counts[0].sum() > 100
     for other in results[1:]:
         np.testing.assert_array_equal(other.counts[0], results[0].counts[0])
         np.testing.assert_array_equal(
             other.params[0].weights, results[0].params[0].weights
         )
+
+
+def pair_changes(rule, delays, dtype, engine):
+    """The change of a synapse (weight 0.5) for isolated pairs, one run per
+    ``delay = t_post - t_pre`` in steps, as :func:`measure_stdp_window` but in
+    ``dtype``: input 0 is the synapse, input 1 makes the neuron fire."""
+    layer = Layer(Dense(2, n_filters=1), neuron=IF(v_thresh=1.0), rule=rule)
+    params = LayerParams(np.array([[[0.5], [1.0]]], dtype))
+    changes = []
+    for delay in delays:
+        t_pre = abs(delay) + 1 - min(delay, 0)
+        t_post = t_pre + delay
+        train = np.zeros((max(t_pre, t_post) + 2, 1, 2), bool)  # (T, B, inputs)
+        train[t_pre, 0, 0] = train[t_post, 0, 1] = True
+        out = simulate([layer], [params], iter(train), learn=True, engine=engine)
+        assert out.info[0]["engine"] == engine
+        changes.append(out.params[0].weights[0, 0, 0] - params.weights[0, 0, 0])
+    return np.array(changes)
+
+
+def test_simplified_stdp_counts_the_inputs_the_numpy_engine_counts():
+    """SimplifiedSTDP's ``window`` is read from the numpy engine's trace in the
+    weights' dtype, which the kernel (float64 traces) reproduces at every age:
+    here float32 counts a spike 7 steps old as "before" and float64 does not
+    (exp(-7 / window) is the rule's threshold, up to rounding), and each
+    engine pair agrees, bit for bit (one post spike: one change)."""
+    window = 6.99929863513766
+    threshold = np.exp(-1.0) * (1.0 - 1e-4)  # SimplifiedSTDP.delta's
+
+    def trace_at_7(dtype):
+        decay, trace = dtype(np.exp(-1.0 / window)), dtype(1.0)
+        for _ in range(7):
+            trace = trace * decay
+        return trace
+
+    assert trace_at_7(np.float32) >= threshold > trace_at_7(np.float64)
+    rule = SimplifiedSTDP(0.1, 0.05, window=window)
+    delays = np.arange(-2, 10)
+    for dtype, n_potentiated in ((np.float32, 8), (np.float64, 7)):
+        ref = pair_changes(rule, delays, dtype, "numpy")
+        got = pair_changes(rule, delays, dtype, "numba")
+        assert (ref > 0).sum() == n_potentiated  # delays 0 to 7 (or 6)
+        np.testing.assert_array_equal(got, ref)
+
+
+@pytest.mark.parametrize("name", stdp_lab.plasticity.RULES)
+def test_every_rule_changes_a_pair_as_on_numpy(name):
+    """Isolated pre/post pairs through the simulator (measure_stdp_window,
+    float64): the same change on both engines for every built-in rule."""
+    delays = np.arange(-15.0, 16.0, 3.0)
+    ref = measure_stdp_window(make_rule(name), delays, engine="numpy")
+    got = measure_stdp_window(make_rule(name), delays, engine="numba")
+    assert np.abs(ref).max() > 0
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-18)
+
+
+@pytest.mark.parametrize("name", stdp_lab.plasticity.RULES)
+def test_numba_runs_every_built_in_rule_and_neuron(name):
+    for neuron in (LIF(), IF(), AdaptiveLIF(), Izhikevich()):
+        layer = Layer(connectivity("conv"), neuron=neuron, rule=make_rule(name))
+        assert resolve_engine("numba", layer, learn=True) == "numba"
+
+
+def test_a_subclass_of_a_built_in_part_runs_on_numpy():
+    """A subclass may change the equations: it has no compiled form."""
+
+    class MyOja(Oja):
+        pass
+
+    class MyIzhikevich(Izhikevich):
+        pass
+
+    layer = Layer(connectivity("dense"), neuron=LIF(v_thresh=0.5), rule=MyOja())
+    with stdp_lab.config_context(engine="auto"):  # whatever pytest's --engine
+        assert resolve_engine("auto", layer, learn=True) == "numpy"
+        with pytest.raises(ValueError, match="rule MyOja has no compiled form"):
+            resolve_engine("numba", layer, learn=True)
+        assert resolve_engine("numba", layer, learn=False) == "numba"
+        layer = Layer(connectivity("dense"), neuron=MyIzhikevich())
+        assert resolve_engine("auto", layer) == "numpy"
 
 
 class _MyRule(Rule):
@@ -226,7 +419,14 @@ class _MyRule(Rule):
         return self.rate * np.einsum("slk,slf->lkf", pre.trace, post.spikes)
 
 
-def test_auto_falls_back_to_numpy_for_a_rule_of_ones_own():
+@pytest.fixture
+def auto_engine():
+    """For tests of what "auto" means, whatever ``pytest --engine`` sets."""
+    with stdp_lab.config_context(engine="auto"):
+        yield
+
+
+def test_auto_falls_back_to_numpy_for_a_rule_of_ones_own(auto_engine):
     layer = Layer(connectivity("dense"), neuron=LIF(v_thresh=0.5), rule=_MyRule())
     params = layer.initial_params(np.random.default_rng(0))
     X = np.random.default_rng(1).uniform(0, 1, size=(3, 64))
@@ -237,7 +437,7 @@ def test_auto_falls_back_to_numpy_for_a_rule_of_ones_own():
     assert simulate([layer], [params], steps(X, 30)).info[0]["engine"] == "numba"
 
 
-def test_numba_refuses_a_part_without_compiled_form_naming_it():
+def test_numba_refuses_a_part_without_compiled_form_naming_it(auto_engine):
     layer = Layer(connectivity("dense"), neuron=LIF(v_thresh=0.5), rule=_MyRule())
     params = layer.initial_params(np.random.default_rng(0))
     X = np.random.default_rng(1).uniform(0, 1, size=(3, 64))

@@ -5,8 +5,10 @@ from the weight rows of the inputs that spiked, the neuron update, the
 competition among the filters of a location, the inhibition for the next step
 and, while learning, the plasticity sums. It does what the numpy engine
 (:mod:`stdp_lab.network._numpy`) does, operation for operation in the state's
-dtype, so that both give the same spikes bit for bit; the plasticity sums are
-kept in float64, as the numpy engine's pair sums are.
+dtype, so that both give the same spikes bit for bit. The plasticity sums
+and traces are kept in float64: the numpy engine's pair sums are too, while
+its stepped traces (the rules without pair terms: triplet, simplified STDP,
+Hebbian, Oja, BCM) are in the state's dtype and agree to its rounding.
 
 Parallel work: samples are split into groups fixed by the caller (never by the
 number of threads), and the caller's threads run groups side by side (the
@@ -14,10 +16,11 @@ kernels release the GIL). In inference every sample is its own group and runs
 all its steps at once. While learning, each group adds its samples' plasticity
 sums into its own float64 buffer, and the buffers are added in group order at
 each weight update, so the result does not depend on the number of threads.
-When the batch shares its learned thresholds, its samples meet after every
-step and the other samples' threshold increments are added then, as in the
-numpy engine: their currents are computed ahead in parallel, the steps run on
-one thread.
+A *serial* batch meets after every step: when it shares its learned
+thresholds (the other samples' threshold increments are added then, as in the
+numpy engine) or when its rule couples the samples at every step (BCM's
+threshold follows the batch mean of ``y**2``). Its currents are computed
+ahead in parallel, the steps run on one thread, in one group.
 
 Layout: neurons are flat, ``j = l * F + f``; state arrays are ``(B, L * F)``;
 the input spikes of sample ``b`` at step ``t`` are
@@ -29,14 +32,29 @@ tuples, each named for what it holds (built by
 - ``geometry = (index (L, K), mem_ptr (N + 1,), mem_lk)``: ``mem_lk[mem_ptr[i]:
   mem_ptr[i + 1]]`` lists ``l * K + k`` for the patch entries input ``i`` feeds;
 - ``weights (S, K, F)``, ``S`` = 1 (shared) or L;
-- ``neuron = (npar (N_NEURON_PARAMS, L * F), consts = (dt, refractory tol.))``;
-- ``state = (v, ref, theta, counts, inh)``, each (B, L * F) (zeros where the
-  model has no refractoriness, adaptive threshold or inhibition);
+- ``neuron = (kind, npar (N_NEURON_PARAMS, L * F), consts)``: the model kind
+  (LINEAR: LIF, IF, adaptive LIF; IZHIKEVICH), its per-neuron parameters (rows
+  DECAY, GAIN, ...) and its constants (entries DT, REF_TOL, ...), all in the
+  state's dtype;
+- ``state = (v, aux, theta, counts, inh)``, each (B, L * F): ``aux`` is the
+  refractory time left of the linear models, the recovery variable ``u`` of
+  Izhikevich's (zeros where the model has no refractoriness, adaptive
+  threshold or inhibition);
 - ``competition = (k, inhibition, inhibition_between, nb_ptr, nb_idx)``;
-- ``flags = (shared, inhibits, learn)``;
-- ``plastic``: the rule's terms and traces, see :func:`_learn`;
+- ``flags = (shared, inhibits, learn, serial)``;
+- ``plastic``: the rule's terms, traces and sums, see :func:`_learn`;
+  ``rule = (kind, parameters)``, see :func:`_change`;
 - ``scratch = (cur, margin, spk, nspk, loc_cnt, inh_on)``, ``records = (spikes,
   v)``.
+
+Compilation: numba compiles each function with the code of every function it
+calls linked in and optimised again, so code is compiled once per level of
+calls above it. Hence two entry points, :func:`run_steps` (the steps and the
+weight updates) and :func:`precompute` (currents ahead), and :func:`_step` and
+:func:`_learn`, called once from :func:`run_steps`, are inlined there (in numba
+IR); the functions they call are compiled twice, on their own and within
+:func:`run_steps`. One compilation serves every neuron model, rule and
+connectivity of a dtype: kinds and flags are values, never literals.
 """
 
 from __future__ import annotations
@@ -44,16 +62,27 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+# Neuron model kinds.
+LINEAR, IZHIKEVICH = 0, 1
+
 # Rows of the neuron parameter array ``npar`` (each a per-neuron vector, L * F).
 DECAY, GAIN, OFFSET, V_RESET, V_THRESH, T_REF, THETA_PLUS, THETA_DECAY = range(8)
 N_NEURON_PARAMS = 8
+# The Izhikevich model keeps its reset potential ``c`` and its peak ``v_peak``
+# in the rows of the same roles (V_RESET, V_THRESH), ``a``, ``b`` and ``d`` in
+# rows it has no other use for.
+IZ_A, IZ_B, IZ_D = DECAY, GAIN, OFFSET
+# Entries of the neuron constants ``consts``: the step, the refractory
+# tolerance, Izhikevich's sub-step and number of sub-steps.
+DT, REF_TOL, IZ_H, IZ_N_SUBSTEPS = range(4)
+N_NEURON_CONSTS = 4
 
-# Term kinds of the pair-sum rules: which side's trace is read at the other
-# side's spikes.
-PRE_TRACE_AT_POST, POST_TRACE_AT_PRE = 0, 1
+# Term kinds: what a plasticity sum adds at each step (see _learn).
+PRE_TRACE_AT_POST, POST_TRACE_AT_PRE, PRE_FIRED_AT_POST, TRACE_PRODUCT = range(4)
 
-# Rules whose weight change the kernel computes from the sums.
-PAIR_ADDITIVE, PAIR_MULTIPLICATIVE, DIEHL_COOK = 0, 1, 2
+# Rules whose weight change the kernel computes from the sums (see _change).
+PAIR_ADDITIVE, PAIR_MULTIPLICATIVE, DIEHL_COOK, TRIPLET = 0, 1, 2, 3
+SIMPLIFIED, HEBBIAN, OJA, BCM = 4, 5, 6, 7
 
 # Trace modes.
 ADD, RESET = 0, 1
@@ -83,13 +112,6 @@ def by_sample(flat, bounds, n_samples, n_inputs):
 
 
 @njit(cache=True, error_model="numpy")
-def _add(into, row):
-    """``into += row`` (a loop the compiler vectorises)."""
-    for f in range(len(into)):
-        into[f] += row[f]
-
-
-@njit(cache=True, error_model="numpy")
 def _currents(b, lo, hi, idx, geometry, weights, shared, c):
     """Input current of one sample and step: the weight rows of its input
     spikes ``idx[lo:hi]`` added in ascending input order, as the numpy
@@ -115,20 +137,20 @@ def _currents(b, lo, hi, idx, geometry, weights, shared, c):
 
 
 @njit(cache=True, error_model="numpy")
-def _neurons(b, c, neuron, state, mb):
+def _linear(b, c, neuron, state, mb):
     """Linear neurons between spikes (LIF, IF, adaptive LIF), in the order of
     :class:`~stdp_lab.neurons.LIF`'s ``_integrate``; writes the margins above
     threshold into ``mb`` and returns how many are at or above it.
 
     Branch-free, so that it vectorises: a model without inhibition,
-    refractoriness or adaptive threshold has all-zero ``inh``, ``ref`` and
+    refractoriness or adaptive threshold has all-zero ``inh``, ``aux`` and
     ``theta`` (and ``t_ref = 0``, ``theta_decay = 1``), which leave every
     value as the numpy engine computes it (``x - 0 == x``, ``0 * 1 == 0``).
     """
-    npar, consts = neuron
+    npar, consts = neuron[1], neuron[2]
     v, ref, theta, counts, inh = state
     zero = v.dtype.type(0)
-    dt, ref_tol = consts[0], consts[1]
+    dt, ref_tol = consts[DT], consts[REF_TOL]
     vb, rb, tb, ib = v[b], ref[b], theta[b], inh[b]
     decay, gain, offset = npar[DECAY], npar[GAIN], npar[OFFSET]
     v_reset, v_thresh, theta_decay = npar[V_RESET], npar[V_THRESH], npar[THETA_DECAY]
@@ -146,6 +168,53 @@ def _neurons(b, c, neuron, state, mb):
         rb[j] = left if left > zero else zero
         vb[j] = x
         margin = (x - v_thresh[j]) - th
+        mb[j] = margin
+        n_cand += margin >= zero
+    return n_cand
+
+
+@njit(cache=True, error_model="numpy")
+def _izhikevich(b, c, neuron, state, mb):
+    """Izhikevich neurons over one step, in the order of
+    :class:`~stdp_lab.neurons.Izhikevich`'s ``_integrate``: forward-Euler
+    sub-steps of ``h`` ms, ``u`` and ``v`` both from the values at the start
+    of the sub-step, then ``v`` held at ``v_peak``; ``u`` is in the state's
+    ``aux``. Writes ``v - v_peak`` into ``mb``, returns how many are >= 0.
+
+    Every operation is numpy's, in the state's dtype: numpy 2 turns the
+    Python floats 0.04, 5 and 140 of the equation into the state's dtype
+    first (weak scalars), so they are cast here too (numba would compute a
+    float32 expression with a float64 constant in float64).
+    """
+    npar, consts = neuron[1], neuron[2]
+    v, u, theta, counts, inh = state
+    dtype = v.dtype.type
+    c004, c5, c140, zero = dtype(0.04), dtype(5.0), dtype(140.0), dtype(0)
+    h, n_substeps = consts[IZ_H], int(consts[IZ_N_SUBSTEPS])
+    vb, ub, ib = v[b], u[b], inh[b]
+    a, bb, v_peak = npar[IZ_A], npar[IZ_B], npar[V_THRESH]
+    n_cand = 0
+    for j in range(len(vb)):
+        current = c[j] - ib[j]
+        x, y, peak = vb[j], ub[j], v_peak[j]
+        for _ in range(n_substeps):
+            du = x * bb[j]  # du = h a (b v - u)
+            du = du - y
+            du = du * a[j]
+            du = du * h
+            dv = x * c004  # dv = h ((0.04 v + 5) v + 140 - u + I)
+            dv = dv + c5
+            dv = dv * x
+            dv = dv + c140
+            dv = dv - y
+            dv = dv + current
+            dv = dv * h
+            x = x + dv
+            y = y + du
+            x = peak if peak < x else x  # np.minimum (a NaN stays NaN)
+        vb[j] = x
+        ub[j] = y
+        margin = x - peak
         mb[j] = margin
         n_cand += margin >= zero
     return n_cand
@@ -194,16 +263,21 @@ def _compete(b, mb, k_max, n_filters, spk, loc_cnt):
 
 @njit(cache=True)
 def _reset(b, n, spk, neuron, state):
-    """Reset the winners: ``v_reset``, refractory period (0 for models
-    without one), threshold increment (0 for models without one)."""
-    npar = neuron[0]
-    v, ref, theta, counts, inh = state
+    """Reset the winners to ``v_reset`` (Izhikevich: ``c``); a linear model
+    starts its refractory period (0 for models without one) and raises the
+    threshold (by 0 for models without adaptation), Izhikevich's adds ``d``
+    to ``u``."""
+    kind, npar = neuron[0], neuron[1]
+    v, aux, theta, counts, inh = state
     for a in range(n):
         j = spk[b, a]
         v[b, j] = npar[V_RESET, j]
-        ref[b, j] = npar[T_REF, j]
-        theta[b, j] = theta[b, j] + npar[THETA_PLUS, j]
         counts[b, j] += 1
+        if kind == LINEAR:
+            aux[b, j] = npar[T_REF, j]
+            theta[b, j] = theta[b, j] + npar[THETA_PLUS, j]
+        else:  # IZHIKEVICH
+            aux[b, j] = aux[b, j] + npar[IZ_D, j]
 
 
 @njit(cache=True, error_model="numpy")
@@ -240,58 +314,167 @@ def _inhibit(b, n, spk, loc_cnt, competition, n_filters, ib):
 
 
 @njit(cache=True, error_model="numpy")
-def _decay(trace, factor):
-    """``trace *= factor`` (a loop the compiler vectorises)."""
-    for x in range(len(trace)):
-        trace[x] *= factor
+def _pre_trace_at_post(b, g, term, n, spk, x, post_val, q, c0, c1, patches, sums):
+    """Term ``term`` of one sample and step: at each postsynaptic spike, the
+    presynaptic trace ``x`` of the neuron's patch, times the factor ``c0 + c1
+    * y`` of its postsynaptic trace ``y = post_val[q]`` (the triplet rule's
+    ``a2_plus + a3_plus * o2``; ``c0`` if ``q < 0``). ``patches = (index,
+    identity, alive)``: a dense layer reads the inputs that have spiked, the
+    others' traces being zero."""
+    index, identity, alive = patches
+    n_filters = sums.shape[3] // index.shape[1]
+    patch_size = index.shape[1]
+    for a in range(n):
+        j = spk[b, a]
+        loc, f = divmod(j, n_filters)
+        factor = c0
+        if q >= 0:
+            factor += c1 * post_val[q, b, j]
+        row = sums[g, term, loc, f * patch_size : (f + 1) * patch_size]
+        if identity:
+            for a2 in range(alive[b, -1]):
+                i = alive[b, a2]
+                row[i] += x[i] * factor
+        else:
+            patch = index[loc]
+            for k in range(patch_size):
+                row[k] += x[patch[k]] * factor
 
 
 @njit(cache=True, error_model="numpy")
-def _learn(b, t, g, lo, hi, idx, n, spk, geometry, n_filters, plastic):
-    """The plasticity sums of one sample and step, into group ``g``'s buffer.
+def _post_trace_at_pre(b, g, term, lo, hi, idx, y, pre_val, q, c0, c1, members, sums):
+    """Term ``term`` of one sample and step: at each presynaptic spike, the
+    postsynaptic traces ``y`` of the neurons its patch entries feed (those
+    that have spiked: the others' are zero), times the factor ``c0 + c1 * x``
+    of its presynaptic trace ``x = pre_val[q]`` (the triplet rule's ``a2_minus
+    + a3_minus * r2``; ``c0`` if ``q < 0``). ``members = (mem_ptr, mem_lk,
+    act_n, act)``."""
+    mem_ptr, mem_lk, act_n, act = members
+    n_filters = len(y) // act_n.shape[1]
+    patch_size = sums.shape[3] // n_filters
+    for e in range(lo, hi):
+        i = idx[e]
+        factor = c0
+        if q >= 0:
+            factor += c1 * pre_val[q, b, i]
+        for m in range(mem_ptr[i], mem_ptr[i + 1]):
+            loc, k = divmod(mem_lk[m], patch_size)
+            base = loc * n_filters
+            row = sums[g, term, loc, k * n_filters : (k + 1) * n_filters]
+            for a in range(act_n[b, loc]):
+                f = act[b, base + a]
+                row[f] += y[base + f] * factor
 
-    ``plastic = (term_kind, term_trace, pre_mode, pre_decay, post_mode,
-    post_decay, pre_val, post_val, is_alive, alive, spiked, act_n, act, sums,
-    npost, touched)``: each
-    term sums, over steps and samples, a presynaptic quantity times a
-    postsynaptic one, one of them spikes (:meth:`Rule.pair_terms
-    <stdp_lab.plasticity.Rule.pair_terms>`): a presynaptic trace at the
-    postsynaptic spikes, or a postsynaptic trace at the presynaptic spikes.
-    The traces (float64, ``pre_val`` (n_pre, B, N),
-    ``post_val`` (n_post, B, L * F)) decay by ``exp(-dt / tau)`` at the start
-    of the step and take this step's spikes at its end, as the numpy
-    engine's stepped traces do; ``is_alive`` (B, N) marks the inputs that
-    have spiked, listed by ``alive`` (B, N + 1; how many in the last column),
-    and ``spiked`` (B, L * F) the neurons, listed per location by ``act``
-    (B, L * F: the first ``act_n[b, l]`` entries from ``l * F``): the others'
-    traces are zero.
-    ``sums`` is (G, n_terms, L, F * K): row ``f * K + k`` for the terms read
-    at postsynaptic spikes, ``k * F + f`` for those read at presynaptic
-    spikes (each adds along a contiguous row); ``npost`` (G, L, F) counts the
-    postsynaptic spikes since the last update, ``touched`` (G, L, F) marks
-    the neurons whose sums may be non-zero.
-    """
-    (
-        term_kind,
-        term_trace,
-        pre_mode,
-        pre_decay,
-        post_mode,
-        post_decay,
-        pre_val,
-        post_val,
-        is_alive,
-        alive,
-        spiked,
-        act_n,
-        act,
-        sums,
-        npost,
-        touched,
-    ) = plastic
-    index, mem_ptr, mem_lk = geometry
+
+@njit(cache=True, error_model="numpy")
+def _fired_at_post(b, g, term, n, spk, x, threshold, patches, sums):
+    """Term ``term`` of one sample and step, once this step's presynaptic
+    spikes have joined the traces: at each postsynaptic spike, 1 for each
+    input of the neuron's patch that counts as having fired, its trace ``x``
+    (``"reset"`` mode: 1 at a spike, this step's included) above
+    ``threshold`` (SimplifiedSTDP)."""
+    index, identity, alive = patches
+    patch_size = index.shape[1]
+    n_filters = sums.shape[3] // patch_size
+    for a in range(n):
+        loc, f = divmod(spk[b, a], n_filters)
+        row = sums[g, term, loc, f * patch_size : (f + 1) * patch_size]
+        if identity:
+            for a2 in range(alive[b, -1]):
+                i = alive[b, a2]
+                if x[i] > threshold:
+                    row[i] += 1.0
+        else:
+            patch = index[loc]
+            for k in range(patch_size):
+                if x[patch[k]] > threshold:
+                    row[k] += 1.0
+
+
+@njit(cache=True, error_model="numpy")
+def _trace_products(b, g, term, x, y, theta, patches, act_n, act, sums, post_sq):
+    """Term ``term`` of one sample and step: the presynaptic trace ``x`` of
+    each neuron's patch times its postsynaptic trace ``y`` (Hebbian, Oja), or
+    times ``y * (y - theta)`` with BCM's sliding threshold ``theta`` (empty
+    for the others); only the neurons that have spiked have a non-zero ``y``.
+    Adds ``y**2`` to ``post_sq`` (Oja's decay, BCM's threshold)."""
+    index, identity, alive = patches
     n_locations, patch_size = index.shape
-    identity = n_locations == 1 and patch_size == len(mem_ptr) - 1  # dense
+    n_filters = len(y) // n_locations
+    bcm = theta.shape[0] > 0
+    for loc in range(n_locations):
+        base = loc * n_filters
+        patch = index[loc]
+        for a in range(act_n[b, loc]):
+            f = act[b, base + a]
+            yf = y[base + f]
+            post_sq[g, loc, f] += yf * yf
+            weight = yf * (yf - theta[loc, f]) if bcm else yf
+            row = sums[g, term, loc, f * patch_size : (f + 1) * patch_size]
+            if identity:
+                for a2 in range(alive[b, -1]):
+                    i = alive[b, a2]
+                    row[i] += x[i] * weight
+            else:
+                for k in range(patch_size):
+                    row[k] += x[patch[k]] * weight
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _learn(b, t, g, n_steps, inputs, spk, nspk, geometry, n_filters, plastic):
+    """The plasticity sums of one sample and step (its ``nspk[b]`` spikes
+    ``spk[b]``), into group ``g``'s buffers.
+
+    ``plastic = (terms, traces, activity, totals, sliding)``. Each of the
+    rule's terms sums, over steps and samples, a presynaptic quantity times a
+    postsynaptic one (``terms = (kind, trace, factor, coef)``, one entry per
+    term):
+
+    - PRE_TRACE_AT_POST: presynaptic trace ``trace`` at the postsynaptic
+      spikes, times ``coef[0] + coef[1] * y`` with ``y`` the postsynaptic
+      trace ``factor`` (-1: times ``coef[0]``);
+    - POST_TRACE_AT_PRE: postsynaptic trace ``trace`` at the presynaptic
+      spikes, times ``coef[0] + coef[1] * x`` with ``x`` the presynaptic trace
+      ``factor`` (-1: times ``coef[0]``);
+    - PRE_FIRED_AT_POST: at the postsynaptic spikes, whether the presynaptic
+      trace ``trace``, this step's spikes included, is above ``coef[0]``;
+    - TRACE_PRODUCT: at every step, presynaptic trace ``trace`` times the
+      postsynaptic trace ``factor`` (times ``y - theta`` for BCM); at most one
+      such term (it also sums ``y**2``).
+
+    ``traces = (pre_mode, pre_decay, post_mode, post_decay, pre_val,
+    post_val)``: the traces (float64, ``pre_val`` (n_pre, B, N), ``post_val``
+    (n_post, B, L * F)) decay by ``exp(-dt / tau)`` at the start of the step
+    and take this step's spikes at its end, as the numpy engine's stepped
+    traces do, so that the terms read them before this step's spikes (but
+    PRE_FIRED_AT_POST).
+
+    ``activity = (is_alive, alive, spiked, act_n, act)``: ``is_alive`` (B, N)
+    marks the inputs that have spiked, listed by ``alive`` (B, N + 1; how many
+    in the last column), and ``spiked`` (B, L * F) the neurons, listed per
+    location by ``act`` (B, L * F: the first ``act_n[b, l]`` entries from
+    ``l * F``): the others' traces are zero.
+
+    ``totals = (sums, npost, touched, nstep, post_sq)``, per group, since
+    the last update: ``sums`` (G, n_terms, L, F * K), row ``f * K + k`` for
+    the terms read at postsynaptic spikes or every step, ``k * F + f`` for
+    those read at presynaptic spikes (each adds along a contiguous row);
+    ``npost`` (G, L, F) counts the postsynaptic spikes, ``nstep`` (G,) the
+    steps of the group's samples, ``post_sq`` (G, L, F) sums ``y**2`` of a
+    TRACE_PRODUCT term; ``touched`` (G, L, F) marks the neurons that have
+    spiked in the presentation, the only ones whose sums may be non-zero.
+
+    ``sliding = (theta (L, F), rate (1,))``: BCM's threshold (float64) and
+    the fraction of the way it moves after each step; empty for other rules.
+    """
+    ptr, idx = inputs
+    lo, hi = ptr[b * n_steps + t], ptr[b * n_steps + t + 1]
+    n = nspk[b]
+    term_kind, trace, factor, coef = plastic[0]
+    pre_mode, pre_decay, post_mode, post_decay, pre_val, post_val = plastic[1]
+    is_alive, alive, spiked, act_n, act = plastic[2]
+    sums, npost, touched, nstep, post_sq = plastic[3]
+    n_locations = geometry[0].shape[0]
     n_alive = alive[b, -1]
     # the traces decay (only the inputs and neurons that have spiked: the
     # others' are zero)
@@ -305,37 +488,32 @@ def _learn(b, t, g, lo, hi, idx, n, spk, geometry, n_filters, plastic):
             base = loc * n_filters
             for a in range(act_n[b, loc]):
                 y[base + act[b, base + a]] *= d
+    nstep[g] += 1
     for a in range(n):
         loc, f = divmod(spk[b, a], n_filters)
         npost[g, loc, f] += 1
         touched[g, loc, f] = True
+    index, mem_ptr, mem_lk = geometry
+    identity = n_locations == 1 and index.shape[1] == len(mem_ptr) - 1  # dense
+    patches = (index, identity, alive)
     for term in range(len(term_kind)):
-        kind = term_kind[term]
-        q = term_trace[term]
+        kind, q, c0, c1 = term_kind[term], factor[term], coef[term, 0], coef[term, 1]
         if kind == PRE_TRACE_AT_POST:
-            x = pre_val[q, b]
-            for a in range(n):
-                loc, f = divmod(spk[b, a], n_filters)
-                row = sums[g, term, loc, f * patch_size : (f + 1) * patch_size]
-                if identity:
-                    for a2 in range(n_alive):
-                        i = alive[b, a2]
-                        row[i] += x[i]
-                else:
-                    patch = index[loc]
-                    for k in range(patch_size):
-                        row[k] += x[patch[k]]
-        else:  # POST_TRACE_AT_PRE: the neurons that have spiked
-            y = post_val[q, b]
-            for e in range(lo, hi):
-                i = idx[e]
-                for m in range(mem_ptr[i], mem_ptr[i + 1]):
-                    loc, k = divmod(mem_lk[m], patch_size)
-                    base = loc * n_filters
-                    row = sums[g, term, loc, k * n_filters : (k + 1) * n_filters]
-                    for a in range(act_n[b, loc]):
-                        f = act[b, base + a]
-                        row[f] += y[base + f]
+            x = pre_val[trace[term], b]
+            _pre_trace_at_post(
+                b, g, term, n, spk, x, post_val, q, c0, c1, patches, sums
+            )
+        elif kind == POST_TRACE_AT_PRE:
+            y = post_val[trace[term], b]
+            members = (mem_ptr, mem_lk, act_n, act)
+            _post_trace_at_pre(
+                b, g, term, lo, hi, idx, y, pre_val, q, c0, c1, members, sums
+            )
+        elif kind == TRACE_PRODUCT:
+            x, y = pre_val[trace[term], b], post_val[q, b]
+            _trace_products(
+                b, g, term, x, y, plastic[4][0], patches, act_n, act, sums, post_sq
+            )
     # this step's spikes join the traces
     for e in range(lo, hi):
         i = idx[e]
@@ -354,6 +532,10 @@ def _learn(b, t, g, lo, hi, idx, n, spk, geometry, n_filters, plastic):
         for a in range(n):
             j = spk[b, a]
             y[j] = y[j] + 1.0 if post_mode[q] == ADD else 1.0
+    for term in range(len(term_kind)):
+        if term_kind[term] == PRE_FIRED_AT_POST:
+            x, threshold = pre_val[trace[term], b], coef[term, 0]
+            _fired_at_post(b, g, term, n, spk, x, threshold, patches, sums)
     for a in range(n):
         loc, f = divmod(spk[b, a], n_filters)
         if not spiked[b, loc * n_filters + f]:  # its first spike
@@ -362,22 +544,28 @@ def _learn(b, t, g, lo, hi, idx, n, spk, geometry, n_filters, plastic):
             act_n[b, loc] += 1
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _step(
-    b, t, g, n_steps, c, compute, inputs, geometry, weights, neuron, state,
-    competition, flags, plastic, scratch, records,
+    b, t, n_steps, c, compute, inputs, geometry, weights, neuron, state,
+    competition, flags, scratch, records,
 ):  # fmt: skip
-    """One step of one sample (see the module docstring for the arguments),
-    on the input current ``c``, computed here if ``compute``."""
+    """One step of one sample's neurons (see the module docstring for the
+    arguments), on the input current ``c``, computed here if ``compute``;
+    the caller then calls :func:`_learn` (see "Compilation" in the module
+    docstring)."""
     ptr, idx = inputs
     cur, margin, spk, nspk, loc_cnt, inh_on = scratch
-    shared, inhibits, learn = flags
+    shared, inhibits = flags[0], flags[1]
     n_filters = weights.shape[2]
     lo, hi = ptr[b * n_steps + t], ptr[b * n_steps + t + 1]
     if compute:
         _currents(b, lo, hi, idx, geometry, weights, shared, c)
+    if neuron[0] == LINEAR:
+        n_cand = _linear(b, c, neuron, state, margin[b])
+    else:
+        n_cand = _izhikevich(b, c, neuron, state, margin[b])
     n = 0
-    if _neurons(b, c, neuron, state, margin[b]):
+    if n_cand:
         n = _compete(b, margin[b], competition[0], n_filters, spk, loc_cnt)
         _reset(b, n, spk, neuron, state)
     nspk[b] = n
@@ -395,8 +583,6 @@ def _step(
         vb = state[0][b]
         for j in range(len(vb)):
             rec_v[t, b, j] = vb[j]
-    if learn:
-        _learn(b, t, g, lo, hi, idx, n, spk, geometry, n_filters, plastic)
 
 
 @njit(cache=True)
@@ -428,62 +614,133 @@ def _share_thresholds(theta, spk, nspk, npar, total, cols, mark):
 
 
 @njit(cache=True, error_model="numpy")
-def _take_sum(sums, term_kind, term, loc, f, k, n_filters, patch_size):
-    """Term ``term``'s sum for synapse (loc, k, f), over the groups in group
-    order, and clear it (0 if the rule has fewer terms)."""
+def _slide_thresholds(plastic):
+    """BCM: after a step of every sample, each threshold moves towards the
+    batch mean of this step's ``y**2`` (summed by :func:`_trace_products`),
+    ``theta += alpha * (mean - theta)``, as :meth:`BCM.delta
+    <stdp_lab.plasticity.BCM.delta>` does; clears the sums of ``y**2``."""
+    n_samples = plastic[2][2].shape[0]
+    post_sq = plastic[3][4]
+    theta, rate = plastic[4]
+    alpha = rate[0]
+    for loc in range(theta.shape[0]):
+        for f in range(theta.shape[1]):
+            total = 0.0
+            for g in range(post_sq.shape[0]):
+                total += post_sq[g, loc, f]
+                post_sq[g, loc, f] = 0.0
+            theta[loc, f] = theta[loc, f] + alpha * (total / n_samples - theta[loc, f])
+
+
+@njit(cache=True, error_model="numpy")
+def _take_row(sums, term_kind, term, loc, f, out):
+    """Term ``term``'s sums of the synapses (loc, :, f) into ``out`` (K,),
+    added over the groups in group order, and clear them (0 if the rule has
+    fewer terms)."""
+    out[:] = 0.0
     if term >= sums.shape[1]:
-        return 0.0
-    at = f * patch_size + k
-    if term_kind[term] == POST_TRACE_AT_PRE:
-        at = k * n_filters + f
-    total = 0.0
+        return
+    patch_size = len(out)
+    n_filters = sums.shape[3] // patch_size
+    start, stride = f * patch_size, 1  # row f * K + k
+    if term_kind[term] == POST_TRACE_AT_PRE:  # row k * F + f
+        start, stride = f, n_filters
     for g in range(sums.shape[0]):
-        total += sums[g, term, loc, at]
-        sums[g, term, loc, at] = 0.0
-    return total
+        row = sums[g, term, loc]
+        for k in range(patch_size):
+            out[k] += row[start + k * stride]
+            row[start + k * stride] = 0.0
+
+
+@njit(cache=True, error_model="numpy")
+def _change(kind, par, sum0, sum1, w, n_post, post_sq, n_steps):
+    """The change of a weight ``w`` as its rule computes it from the sums of
+    a presentation, in the weights' dtype: ``sum0`` and ``sum1`` are the
+    float64 sums of terms 0 and 1; ``n_post`` (the neuron's postsynaptic
+    spikes), ``post_sq`` (its summed ``y**2``) and ``n_steps`` (the steps since
+    the last update) are in the weights' dtype, as are the rule's parameters
+    ``par``: numpy 2 casts a rule's Python floats (weak scalars) to it.
+
+    (One weight per call, the rule's branch taken inside the caller's loop
+    over a row: a loop per rule would compile several times longer, and the
+    branch always goes the same way.)
+    """
+    dtype = par.dtype.type
+    ltp, ltd = dtype(sum0), dtype(sum1)
+    if kind == PAIR_ADDITIVE:
+        # PairSTDP: a_plus * LTP - a_minus * LTD
+        return par[0] * ltp - par[1] * ltd
+    if kind == PAIR_MULTIPLICATIVE:
+        # PairSTDP: a_plus * (w_max - w) * LTP - a_minus * (w - w_min) * LTD
+        return par[0] * (par[3] - w) * ltp - par[1] * (w - par[2]) * ltd
+    if kind == DIEHL_COOK:
+        # DiehlCookSTDP: learning_rate * (LTP - x_tar * n_post)
+        #                * max(w_max - w, 0) ** mu (if mu)
+        change = par[0] * (ltp - par[1] * n_post)
+        if par[2] != 0:
+            room = par[3] - w
+            if room < 0:
+                room = dtype(0)
+            change = change * room ** par[2]
+        return change
+    if kind == TRIPLET:
+        # TripletSTDP: LTP - LTD, the factors a2 + a3 * trace in the sums
+        return ltp - ltd
+    if kind == SIMPLIFIED:
+        # SimplifiedSTDP: (a_plus * n_ltp - a_minus * (n_post - n_ltp)) * w (1 - w)
+        return (par[0] * ltp - par[1] * (n_post - ltp)) * (w * (dtype(1) - w))
+    if kind == HEBBIAN:
+        # Hebbian: learning_rate * sum x y - (n_samples * decay) * w per step
+        return par[0] * ltp - n_steps * (par[1] * w)
+    if kind == OJA:
+        # Oja: learning_rate * (sum x y - sum y^2 * w)
+        return par[0] * (ltp - post_sq * w)
+    # BCM: learning_rate * sum x y (y - theta)
+    return par[0] * ltp
 
 
 @njit(cache=True, error_model="numpy")
 def _apply_update(weights, plastic, rule, bounds, shared, dw):
     """Add the weight change of the sums since the last update (every group's,
-    in group order), in the state's dtype as the rule's ``delta_from_sums``
-    computes it, fold it over locations for shared weights, clip to the
-    bounds and clear the sums. ``rule = (kind, parameters)``; only the
-    neurons that spiked have non-zero sums (``touched``)."""
+    in group order), computed by :func:`_change`, fold it over locations for
+    shared weights, clip to the bounds and clear the sums. Only the neurons
+    that spiked have non-zero sums (``touched``); the Hebbian rule's decay
+    changes every weight."""
     kind, par = rule
-    term_kind, sums, npost, touched = plastic[0], plastic[13], plastic[14], plastic[15]
-    n_groups, n_terms, n_locations = sums.shape[:3]
-    n_filters, patch_size = weights.shape[2], weights.shape[1]
     dtype = weights.dtype.type
+    term_kind, n_samples = plastic[0][0], plastic[2][2].shape[0]
+    sums, npost, touched, nstep, post_sq = plastic[3]
+    n_groups, n_locations = sums.shape[0], sums.shape[2]
+    n_filters, patch_size = weights.shape[2], weights.shape[1]
     w_lo, w_hi = bounds[0], bounds[1]
+    n_steps = 0  # since the last update: the group's samples' steps / B
+    for g in range(n_groups):
+        n_steps += nstep[g]
+        nstep[g] = 0
+    steps = dtype(n_steps // max(n_samples, 1))
+    every_neuron = kind == HEBBIAN and par[1] != 0
     zero, one = np.int64(0), np.int64(1)  # term numbers (variables, one compile)
+    sum0, sum1 = np.empty(patch_size), np.empty(patch_size)
     dw[:] = 0
     for loc in range(n_locations):
         s = 0 if shared else loc
         for f in range(n_filters):
             n_post = 0
-            active = False
+            active = every_neuron
+            y2 = 0.0
             for g in range(n_groups):
                 n_post += npost[g, loc, f]
                 active = active or touched[g, loc, f]
+                y2 += post_sq[g, loc, f]
+                post_sq[g, loc, f] = 0.0
             if not active:
                 continue
+            _take_row(sums, term_kind, zero, loc, f, sum0)
+            _take_row(sums, term_kind, one, loc, f, sum1)
+            n, sq = dtype(n_post), dtype(y2)
             for k in range(patch_size):
-                ltp = _take_sum(sums, term_kind, zero, loc, f, k, n_filters, patch_size)
-                ltd = _take_sum(sums, term_kind, one, loc, f, k, n_filters, patch_size)
-                ltp, ltd = dtype(ltp), dtype(ltd)
                 w = weights[s, k, f]
-                if kind == PAIR_ADDITIVE:  # a_plus, a_minus
-                    change = par[0] * ltp - par[1] * ltd
-                elif kind == PAIR_MULTIPLICATIVE:  # a_plus, a_minus, w_min, w_max
-                    change = par[0] * (par[3] - w) * ltp - par[1] * (w - par[2]) * ltd
-                else:  # DIEHL_COOK: learning_rate, x_tar, mu, w_max
-                    change = par[0] * (ltp - par[1] * dtype(n_post))
-                    if par[2] != 0:
-                        room = par[3] - w
-                        if room < 0:
-                            room = dtype(0)
-                        change = change * room ** par[2]
+                change = _change(kind, par, sum0[k], sum1[k], w, n, sq, steps)
                 if shared:
                     dw[k, f] += change
                 else:
@@ -512,54 +769,55 @@ def precompute(b0, b1, t0, t1, n_steps, inputs, geometry, weights, shared, chunk
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def run_steps(
-    g0, g1, t0, t1, update_every, n_steps, group_start, chunk, inputs,
+    g0, g1, t0, t1, update_every, finish, n_steps, group_start, chunk, inputs,
     geometry, weights, neuron, state, competition, flags, plastic, rule,
     bounds, scratch, records, shared_theta,
 ):  # fmt: skip
-    """Steps ``t0`` to ``t1`` of the sample groups ``g0`` to ``g1``.
+    """Steps ``t0`` to ``t1`` of the sample groups ``g0`` to ``g1``, then, if
+    ``finish``, the weight update of the changes summed since the last one
+    (the caller's only way to update: see "Compilation" in the module
+    docstring).
 
-    Without shared thresholds (``shared_theta`` empty) each sample runs
-    through the steps on its own, computing its currents; the weights are
-    updated every ``update_every`` steps (0: not here) only when every group
-    runs here (several threads each run some groups between two updates). A
-    batch that shares its thresholds runs step by step, every group, reading
-    the currents of ``chunk`` (computed ahead by :func:`precompute`), each
-    sample's thresholds taking the others' increments after each step.
+    A batch that is not serial (``flags[3]``) runs each sample through the
+    steps on its own, computing its currents; the weights are updated every
+    ``update_every`` steps (0: not here) only when every group runs here
+    (several threads each run some groups between two updates). A serial
+    batch runs step by step, every group, reading the currents of ``chunk``
+    (computed ahead by :func:`precompute`); after each step every sample's
+    thresholds take the others' increments if the batch shares them
+    (``shared_theta`` not empty), and BCM's thresholds move.
     """
-    learn = flags[2]
+    learn, serial = flags[2], flags[3]
     cur, spk, nspk = scratch[0], scratch[2], scratch[3]
+    n_filters = weights.shape[2]
     total, cols, mark, dw = shared_theta
-    compute = len(total) == 0  # (a variable: one compiled _step, not two)
-    if len(total):
-        for t in range(t0, t1):
-            for g in range(g0, g1):
-                for b in range(group_start[g], group_start[g + 1]):
-                    _step(
-                        b, t, g, n_steps, chunk[b, t - t0], compute, inputs,
-                        geometry, weights, neuron, state, competition, flags,
-                        plastic, scratch, records,
-                    )  # fmt: skip
-            _share_thresholds(state[2], spk, nspk, neuron[0], total, cols, mark)
-            if learn and update_every > 0 and (t + 1) % update_every == 0:
-                _apply_update(weights, plastic, rule, bounds, flags[0], dw)
-        return
+    sliding = learn and len(plastic[4][1]) > 0
+    compute = not serial
+    # Segments of steps between two meetings of the samples: one step for a
+    # serial batch, else the steps between two weight updates (one loop for
+    # both orders: one call of _step and of _learn to inline).
     segment = t1 - t0 if update_every <= 0 else update_every
+    segment = 1 if serial else max(segment, 1)
     for s0 in range(t0, t1, segment):
         s1 = min(s0 + segment, t1)
         for g in range(g0, g1):
             for b in range(group_start[g], group_start[g + 1]):
                 for t in range(s0, s1):
+                    c = chunk[b, t - t0] if serial else cur[b]
                     _step(
-                        b, t, g, n_steps, cur[b], compute, inputs, geometry,
-                        weights, neuron, state, competition, flags, plastic,
-                        scratch, records,
+                        b, t, n_steps, c, compute, inputs, geometry, weights,
+                        neuron, state, competition, flags, scratch, records,
                     )  # fmt: skip
+                    if learn:
+                        _learn(
+                            b, t, g, n_steps, inputs, spk, nspk, geometry,
+                            n_filters, plastic,
+                        )  # fmt: skip
+        if serial and len(total):
+            _share_thresholds(state[2], spk, nspk, neuron[1], total, cols, mark)
+        if sliding:
+            _slide_thresholds(plastic)
         if learn and update_every > 0 and s1 % update_every == 0:
             _apply_update(weights, plastic, rule, bounds, flags[0], dw)
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def update(weights, plastic, rule, bounds, shared, dw):
-    """Apply the weight change summed since the last update (see
-    :func:`_apply_update`)."""
-    _apply_update(weights, plastic, rule, bounds, shared, dw)
+    if learn and finish:
+        _apply_update(weights, plastic, rule, bounds, flags[0], dw)

@@ -13,12 +13,22 @@ the equations, so it runs on the numpy engine).
 from __future__ import annotations
 
 import numpy as np
+from sklearn.base import clone
 
 from ..competition import Competition
 from ..connectivity import Conv2D, Dense, LocallyConnected2D
 from ..encoding import SpikeSteps
-from ..neurons import IF, LIF, AdaptiveLIF
-from ..plasticity import DiehlCookSTDP, PairSTDP
+from ..neurons import IF, LIF, AdaptiveLIF, Izhikevich
+from ..plasticity import (
+    BCM,
+    Activity,
+    DiehlCookSTDP,
+    Hebbian,
+    Oja,
+    PairSTDP,
+    SimplifiedSTDP,
+    TripletSTDP,
+)
 from ._layer import LayerParams
 from ._population import Population
 from ._projection import Projection
@@ -27,13 +37,23 @@ __all__ = ["unsupported", "run_layer"]
 
 _CONNECTIVITIES = (Dense, LocallyConnected2D, Conv2D)
 _LINEAR_NEURONS = (LIF, IF, AdaptiveLIF)
+_NEURONS = (*_LINEAR_NEURONS, Izhikevich)
+_RULES = (
+    PairSTDP,
+    DiehlCookSTDP,
+    TripletSTDP,
+    SimplifiedSTDP,
+    Hebbian,
+    Oja,
+    BCM,
+)
 
 #: Bytes of float64 plasticity sums the groups of a learning batch may hold.
 SUMS_BYTES = 16 * 2**20
 #: Most groups a learning batch is split into (their sums are added in order).
 MAX_GROUPS = 8
 
-#: Bytes of input currents a batch that shares its thresholds computes ahead.
+#: Bytes of input currents a serial batch computes ahead.
 CURRENT_CACHE_BYTES = 8 * 2**20
 
 #: Fewest steps between two weight updates for the groups to run on several
@@ -60,40 +80,130 @@ def unsupported(layer, learn: bool = True) -> str | None:
     conn = layer.connectivity
     if type(conn) not in _CONNECTIVITIES:
         return f"the connectivity {type(conn).__name__} has no compiled form"
-    if type(neuron) not in _LINEAR_NEURONS:
+    if type(neuron) not in _NEURONS:
         return f"the neuron model {type(neuron).__name__} has no compiled form"
     if type(competition) is not Competition:
         return f"the competition {type(competition).__name__} has no compiled form"
-    if learn and rule is not None and _rule_form(rule, np.float64) is None:
+    if learn and rule is not None and type(rule) not in _RULES:
         return f"the rule {type(rule).__name__} has no compiled form"
     return None
 
 
-def _rule_form(rule, dtype):
-    """``(kind, parameters, terms)`` of a rule the kernel computes, or None.
+def _rule_form(rule, dtype, dt, n_samples, n_steps):
+    """``(kind, parameters, terms, sliding)`` of a rule the kernel computes
+    (one of ``_RULES``).
 
-    ``terms`` lists ``(term kind, trace index)``; the parameters are in the
-    order :func:`stdp_lab._numba.kernel._apply_update` reads them.
+    ``terms`` lists ``(term kind, trace, factor trace, c0, c1)`` (see the
+    kernel's ``_learn``; float64 coefficients); the parameters, in the
+    weights' dtype, are in the order the kernel's ``_change`` reads them;
+    ``sliding`` is BCM's ``(theta_init, alpha)``, else None. ``dt``,
+    ``n_samples`` and ``n_steps`` are the presentation's.
+
+    Every rule's change over the steps between two updates (the weights
+    fixed) is a sum over steps and samples that the kernel keeps in float64,
+    then combines once as the rule's ``delta`` does per step:
+
+    - PairSTDP, DiehlCookSTDP: a trace at the other side's spikes (their
+      ``pair_terms``), combined as their ``delta_from_sums``;
+    - TripletSTDP: ``r1`` at the postsynaptic spikes times ``a2_plus + a3_plus
+      * o2``, ``o1`` at the presynaptic spikes times ``a2_minus + a3_minus *
+      r2`` (the factors inside the sums, read before this step's spikes as
+      ``delta`` reads them); the change is their difference;
+    - SimplifiedSTDP: the number of patch inputs that "fired" at each
+      postsynaptic spike (see :func:`_fired_threshold`) and the number of
+      postsynaptic spikes; the change is linear in both counts;
+    - Hebbian, Oja, BCM: the product of the two traces at every step, only
+      over the neurons that have spiked (the others' trace is 0), times ``y
+      - theta`` for BCM; Oja also sums ``y**2`` per neuron, and the Hebbian
+      decay is the steps since the update times numpy's per-step
+      ``(n_samples * decay) * w``. BCM's threshold changes at every step from
+      the batch's ``y**2``, so its batch steps serially.
     """
     from .._numba import kernel as K
 
+    rule._check()
+    dtype = np.dtype(dtype)
+    sliding = None
+    # Pair rules and Diehl & Cook: a trace at the other side's spikes.
+    pre_at_post = (K.PRE_TRACE_AT_POST, 0, -1, 1.0, 0.0)
+    post_at_pre = (K.POST_TRACE_AT_PRE, 0, -1, 1.0, 0.0)
+    # Hebbian, Oja, BCM: presynaptic trace 0 times postsynaptic trace 0.
+    product = (K.TRACE_PRODUCT, 0, 0, 0.0, 0.0)
     if type(rule) is PairSTDP:
-        rule._check()
         kind = (
             K.PAIR_ADDITIVE
             if rule.weight_dependence == "additive"
             else K.PAIR_MULTIPLICATIVE
         )
         par = (rule.a_plus, rule.a_minus, rule.w_min, rule.w_max)
-        terms = ((K.PRE_TRACE_AT_POST, 0), (K.POST_TRACE_AT_PRE, 0))
+        terms = (pre_at_post, post_at_pre)
     elif type(rule) is DiehlCookSTDP:
-        rule._check()
         kind = K.DIEHL_COOK
         par = (rule.learning_rate, rule.x_tar, rule.mu, rule.w_max)
-        terms = ((K.PRE_TRACE_AT_POST, 0),)
-    else:
-        return None
-    return kind, np.array(par, dtype=dtype), terms
+        terms = (pre_at_post,)
+    elif type(rule) is TripletSTDP:
+        # r1 at post spikes times a2_plus + a3_plus * o2; o1 at pre spikes
+        # times a2_minus + a3_minus * r2 (traces: pre r1, r2; post o1, o2)
+        kind, par = K.TRIPLET, ()
+        terms = (
+            (K.PRE_TRACE_AT_POST, 0, 1, rule.a2_plus, rule.a3_plus),
+            (K.POST_TRACE_AT_PRE, 0, 1, rule.a2_minus, rule.a3_minus),
+        )
+    elif type(rule) is SimplifiedSTDP:
+        kind, par = K.SIMPLIFIED, (rule.a_plus, rule.a_minus)
+        threshold = _fired_threshold(rule, dtype, dt, n_steps)
+        terms = ((K.PRE_FIRED_AT_POST, 0, -1, threshold, 0.0),)
+    elif type(rule) is Hebbian:
+        # numpy's decay per step is (n_samples * decay) * w, a Python float
+        kind, par = K.HEBBIAN, (rule.learning_rate, n_samples * rule.decay)
+        terms = (product,)
+    elif type(rule) is Oja:
+        kind, par, terms = K.OJA, (rule.learning_rate,), (product,)
+    else:  # BCM
+        kind, par, terms = K.BCM, (rule.learning_rate,), (product,)
+        # the threshold starts at theta_init in the dtype, as numpy's state
+        theta_init = float(dtype.type(rule.theta_init))
+        sliding = (theta_init, -np.expm1(-dt / rule.tau_theta))
+    return kind, np.array(par, dtype=dtype), terms, sliding
+
+
+def _fired_threshold(rule, dtype, dt, n_steps):
+    """SimplifiedSTDP: the value above which the kernel's float64 trace counts
+    an input as having fired.
+
+    The numpy engine decides from its stepped trace in the weights' dtype: 1
+    at the last presynaptic spike, times ``dtype(exp(-dt / tau))`` at every
+    step since (``delta`` tests it against ``exp(-1)`` or 0). The decision
+    depends only on the number of steps since that spike, the trace's age,
+    and a younger trace is never smaller, so it holds up to some age. That
+    age is found by asking the rule's own ``delta`` at every age up to
+    ``n_steps`` on the numpy engine's trace values; the threshold lies
+    halfway between the kernel's float64 trace at that age and at the next,
+    so that the kernel decides as numpy does at every age, whatever the
+    rounding of either dtype. (A spike of the same step counts too: the
+    kernel reads the trace once this step's spikes have set it to 1.)
+    """
+    tau = rule.pre_traces()[0].tau
+
+    def trace_by_age(decay):  # after 0, 1, ..., n_steps steps: 1, then *= decay
+        trace = np.ones(n_steps + 1, type(decay))
+        np.cumprod(np.full(n_steps, decay), out=trace[1:])  # multiplies in order
+        return trace
+
+    numpy_trace = trace_by_age(dtype.type(np.exp(-dt / tau)))  # as SteppedTraces
+    kernel_trace = trace_by_age(np.float64(np.exp(-dt / tau)))  # as the kernel's
+    probe = clone(rule).set_params(a_plus=1.0, a_minus=0.0)  # dw > 0 iff counted
+    pre = Activity(np.zeros((1, 1, n_steps + 1), bool), (numpy_trace[None, None],), dt)
+    post = Activity(np.ones((1, 1, 1), bool), (), dt)
+    counted = probe.delta(pre, post, np.full((1, 1, 1), 0.5, dtype))[0, :, 0] > 0
+    n_counted = n_steps + 1 if counted.all() else int(np.argmin(counted))
+    assert n_counted > 0 and not counted[n_counted:].any()  # a younger one counts
+    if n_counted > n_steps:
+        return float(kernel_trace[n_steps] / 2)
+    younger, older = kernel_trace[n_counted - 1], kernel_trace[n_counted]
+    threshold = (younger + older) / 2
+    assert older < threshold < younger
+    return float(threshold)
 
 
 def _traces(specs, dt):
@@ -106,24 +216,38 @@ def _traces(specs, dt):
 
 
 def _neuron_form(neuron, dt, dtype, layer_shape):
-    """Per-neuron parameter rows (see the kernel's DECAY, GAIN, ...) and flags."""
+    """The kernel's ``(kind, npar, consts)`` of a neuron model (see the
+    kernel's rows DECAY, GAIN, ... and entries DT, REF_TOL, ...), whether it
+    has a refractory period and an adaptive threshold."""
     from .._numba import kernel as K
+    from ..neurons._base import _REFRACTORY_TOL
 
     prepared = neuron._prepared(dt, dtype, layer_shape)
-    decay, gain, offset = neuron._linear(prepared)
-    rows = [None] * K.N_NEURON_PARAMS
-    rows[K.DECAY], rows[K.GAIN], rows[K.OFFSET] = decay, gain, offset
-    rows[K.V_RESET] = prepared["v_reset"]
-    rows[K.V_THRESH] = prepared["v_thresh"]
-    rows[K.T_REF] = prepared["t_ref"]
-    adaptation = neuron._adaptation(prepared)
-    rows[K.THETA_PLUS], rows[K.THETA_DECAY] = (
-        (0.0, 1.0) if adaptation is None else (adaptation[:2])
-    )
-    npar = np.empty((K.N_NEURON_PARAMS, int(np.prod(layer_shape))), dtype)
-    for r, value in enumerate(rows):
+    rows = {K.THETA_DECAY: 1.0}  # the others default to 0
+    consts = np.zeros(K.N_NEURON_CONSTS, dtype)
+    consts[K.DT], consts[K.REF_TOL] = dt, _REFRACTORY_TOL * dt
+    has_ref = adaptive = False
+    if type(neuron) is Izhikevich:
+        kind = K.IZHIKEVICH
+        rows[K.IZ_A], rows[K.IZ_B], rows[K.IZ_D] = (prepared[p] for p in "abd")
+        rows[K.V_RESET], rows[K.V_THRESH] = prepared["c"], prepared["v_peak"]
+        consts[K.IZ_H] = prepared["h"]  # the sub-step, ms
+        consts[K.IZ_N_SUBSTEPS] = prepared["n_substeps"]
+    else:
+        kind = K.LINEAR
+        rows[K.DECAY], rows[K.GAIN], rows[K.OFFSET] = neuron._linear(prepared)
+        rows[K.V_RESET] = prepared["v_reset"]
+        rows[K.V_THRESH] = prepared["v_thresh"]
+        rows[K.T_REF] = prepared["t_ref"]
+        has_ref = bool(prepared["has_refractory"])
+        adaptation = neuron._adaptation(prepared)
+        if adaptation is not None:
+            rows[K.THETA_PLUS], rows[K.THETA_DECAY] = adaptation[:2]
+            adaptive = True
+    npar = np.zeros((K.N_NEURON_PARAMS, int(np.prod(layer_shape))), dtype)
+    for r, value in rows.items():
         npar[r] = np.broadcast_to(np.asarray(value, dtype), layer_shape).reshape(-1)
-    return npar, bool(prepared["has_refractory"]), adaptation is not None
+    return (kind, npar, consts), has_ref, adaptive
 
 
 def _members(projection):
@@ -186,42 +310,58 @@ def _groups(n_samples, learn, n_groups):
     return np.round(np.linspace(0, n_samples, n_groups + 1)).astype(np.int64)
 
 
-def _plastic(terms, pre_specs, post_specs, n_samples, dt, conn, learn, share):
+def _plastic(terms, pre_specs, post_specs, sliding, n_samples, dt, conn, learn, serial):
     """The kernel's plasticity arrays (see :func:`stdp_lab._numba.kernel._learn`)
-    and the number of sample groups: one when the batch shares its thresholds
-    (it steps on one thread), else at most MAX_GROUPS, fewer when their
-    float64 sums would pass SUMS_BYTES; fixed by the batch and the layer,
-    never by the number of threads."""
+    and the number of sample groups: one for a serial batch (it steps on one
+    thread), else at most MAX_GROUPS, fewer when their float64 sums would
+    pass SUMS_BYTES; fixed by the batch and the layer, never by the number of
+    threads."""
     n_locations, n_filters = conn.n_locations, conn.n_filters
     n_neurons, n_inputs = n_locations * n_filters, conn.n_inputs
     sums_floats = len(terms) * n_neurons * conn.patch_size
     n_groups = max(1, min(n_samples, MAX_GROUPS, SUMS_BYTES // (8 * sums_floats + 1)))
-    if share:
+    if serial:
         n_groups = 1
     if not learn:
         n_groups = 0
     pre_mode, pre_decay = _traces(pre_specs, dt)
     post_mode, post_decay = _traces(post_specs, dt)
     rows = n_samples if learn else 0
-    plastic = (
-        np.array([kind for kind, _ in terms], np.int64),
-        np.array([q for _, q in terms], np.int64),
+    terms = (
+        np.array([term[0] for term in terms], np.int64),  # kind
+        np.array([term[1] for term in terms], np.int64),  # trace
+        np.array([term[2] for term in terms], np.int64),  # factor trace
+        np.array([term[3:] for term in terms], np.float64).reshape(-1, 2),  # c0, c1
+    )
+    traces = (
         pre_mode,
         pre_decay,
         post_mode,
         post_decay,
         np.zeros((len(pre_specs), rows, n_inputs)),
         np.zeros((len(post_specs), rows, n_neurons)),
+    )
+    activity = (
         np.zeros((rows, n_inputs), np.bool_),
         np.zeros((rows, n_inputs + 1), np.int64),
         np.zeros((rows, n_neurons), np.bool_),
         np.zeros((rows, n_locations), np.int64),
         np.zeros((rows, n_neurons), np.int64),
-        np.zeros((n_groups, len(terms), n_locations, n_filters * conn.patch_size)),
-        np.zeros((n_groups, n_locations, n_filters), np.int64),
-        np.zeros((n_groups, n_locations, n_filters), np.bool_),
     )
-    return plastic, max(n_groups, 1)
+    per_neuron = (n_groups, n_locations, n_filters)
+    totals = (
+        np.zeros((n_groups, len(terms[0]), n_locations, n_filters * conn.patch_size)),
+        np.zeros(per_neuron, np.int64),
+        np.zeros(per_neuron, np.bool_),
+        np.zeros(n_groups, np.int64),
+        np.zeros(per_neuron),
+    )
+    if sliding is None:
+        sliding = (np.zeros((0, 0)), np.zeros(0))
+    else:  # BCM's threshold, float64 (numpy's is in the dtype)
+        theta_init, alpha = sliding
+        sliding = (np.full((n_locations, n_filters), theta_init), np.array([alpha]))
+    return (terms, traces, activity, totals, sliding), max(n_groups, 1)
 
 
 def run_layer(
@@ -255,25 +395,27 @@ def run_layer(
     )
     shape = population.shape  # (B, L, F)
     n_neurons = shape[1] * shape[2]
-    npar, has_ref, adaptive = _neuron_form(neuron, dt, dtype, shape[1:])
-    consts = np.array([dt, 1e-3 * dt], dtype)
+    neuron_form, has_ref, adaptive = _neuron_form(neuron, dt, dtype, shape[1:])
     state = population.state
 
     def flat(a):
         return a.reshape(n_samples, n_neurons)  # views: the state is contiguous
 
-    def zeros():  # what a part without it reads: see the kernel's _neurons
+    def zeros():  # what a part without it reads: see the kernel's _linear
         return np.zeros((n_samples, n_neurons), dtype)
 
+    if type(neuron) is Izhikevich:
+        aux = flat(state.u)
+    else:
+        aux = flat(state.refractory) if has_ref else zeros()
     state_arrays = (
         flat(state.v),
-        flat(state.refractory) if has_ref else zeros(),
+        aux,
         flat(state.theta) if adaptive else zeros(),
         flat(population.counts),
         flat(population.inhibition) if competition.inhibits else zeros(),
     )
     shared = conn.weight_shape[0] == 1 and shape[1] > 1
-    flags = (shared, bool(competition.inhibits), learn)
     competition_form = (
         int(competition.k or 0),
         float(competition.inhibition),
@@ -285,14 +427,19 @@ def run_layer(
     if learn or not weights.flags.writeable:  # one kernel type: writable weights
         weights = weights.copy()
     if learn:
-        kind, rule_par, terms = _rule_form(rule, dtype)
+        kind, rule_par, terms, sliding = _rule_form(rule, dtype, dt, n_samples, n_steps)
         pre_specs, post_specs = rule.pre_traces(), rule.post_traces()
     else:
-        kind, rule_par, terms = 0, np.zeros(0, dtype), ()
+        kind, rule_par, terms, sliding = 0, np.zeros(0, dtype), (), None
         pre_specs = post_specs = ()
     share = population.share
+    # A serial batch steps all its samples together, one step at a time: when
+    # it shares its thresholds, or when its rule couples the samples at every
+    # step (BCM's threshold follows the batch's y**2).
+    serial = share or sliding is not None
+    flags = (shared, bool(competition.inhibits), learn, serial)
     plastic, n_groups = _plastic(
-        terms, pre_specs, post_specs, n_samples, dt, conn, learn, share
+        terms, pre_specs, post_specs, sliding, n_samples, dt, conn, learn, serial
     )
     group_start = _groups(n_samples, learn, n_groups)
     scratch = (
@@ -316,7 +463,7 @@ def run_layer(
         np.zeros((conn.patch_size if shared else 0, shape[2]), dtype),
     )
     n_chunk = 0
-    if share:  # the currents of n_chunk steps, computed ahead
+    if serial:  # the currents of n_chunk steps, computed ahead
         row_bytes = n_samples * n_neurons * dtype.itemsize
         n_chunk = max(1, min(n_steps, CURRENT_CACHE_BYTES // row_bytes))
     chunk = np.empty((n_samples, n_chunk, n_neurons), dtype)
@@ -325,16 +472,16 @@ def run_layer(
     bounds = np.array([layer.w_min, layer.w_max], dtype)
     every = int(update_every or 0) if learn else 0
 
-    def run_steps(g0, g1, t0, t1, every):
+    def run_steps(g0, g1, t0, t1, every, finish=False):
         K.run_steps(
-            g0, g1, t0, t1, every, n_steps, group_start, chunk, inputs, geometry,
-            weights, (npar, consts), state_arrays, competition_form, flags,
-            plastic, rule_form, bounds, scratch, records, shared_theta,
+            g0, g1, t0, t1, every, finish, n_steps, group_start, chunk, inputs,
+            geometry, weights, neuron_form, state_arrays, competition_form,
+            flags, plastic, rule_form, bounds, scratch, records, shared_theta,
         )  # fmt: skip
 
     n_threads = options.n_threads
     n_groups = len(group_start) - 1
-    if share:
+    if serial:
         t0 = 0
         while t0 < n_steps:
             t1 = min(t0 + n_chunk, n_steps)
@@ -360,9 +507,9 @@ def run_layer(
                 n_threads,
             )
             if every and t1 % every == 0:
-                K.update(weights, plastic, rule_form, bounds, shared, shared_theta[3])
+                run_steps(0, 0, t1, t1, 0, finish=True)  # the update only
     if learn:
-        K.update(weights, plastic, rule_form, bounds, shared, shared_theta[3])
+        run_steps(0, 0, n_steps, n_steps, 0, finish=True)
     rec_spk, rec_v = records
     if learn:
         projection.set_weights(weights)
