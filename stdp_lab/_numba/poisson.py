@@ -188,46 +188,53 @@ def stream_next(
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _sample_spikes(x, seed, scale, n_timesteps, n_sd_gaps, extra_gaps, cursor, inputs):
-    """The spikes of one sample, step by step: with an empty ``inputs``, add
-    to ``cursor[t]`` the number of spikes at step ``t``; else write the input
-    of each spike at ``inputs[cursor[t]]`` (and advance ``cursor[t]``)."""
+def _grow(buffer, size):
+    """``buffer``, or a copy at least twice as long when ``size`` is past it."""
+    if size <= len(buffer):
+        return buffer
+    grown = np.empty(max(size, 2 * len(buffer)), buffer.dtype)
+    grown[: len(buffer)] = buffer
+    return grown
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _draw(b0, b1, X, seeds, scale, n_timesteps, n_sd_gaps, extra_gaps, counts):
+    """Every spike of samples ``b0`` to ``b1``, drawn once: writes the number
+    of spikes of each (sample, step) into ``counts`` ((b1 - b0) * T,) and
+    returns their inputs, ordered by sample, step and input."""
     state = np.empty(STATE_SIZE, dtype=np.int64)
-    base = mix(np.uint64(seed))
-    fill = len(inputs) > 0
-    for i in range(x.shape[0]):
-        p = np.float64(x[i]) * scale
-        if p > 0.0:
-            key = mix(base + np.uint64(i))
-            t = stream_start(key, p, n_timesteps, state, n_sd_gaps, extra_gaps)
-            while t < n_timesteps:
-                if fill:
-                    inputs[cursor[t]] = i
-                cursor[t] += 1
-                t = stream_next(key, p, n_timesteps, state, n_sd_gaps, extra_gaps)
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def _count(b0, b1, X, seeds, scale, n_timesteps, n_sd_gaps, extra_gaps, indptr):
-    """Spikes per (sample, step) of samples ``b0`` to ``b1`` into ``indptr``."""
-    none = np.empty(0, np.int32)
+    times = np.empty(1024, np.int32)  # one sample's spikes, input by input
+    inputs = np.empty(1024, np.int32)
+    out = np.empty(1024, np.int32)
+    n_out = 0
     for b in range(b0, b1):
-        row = b * n_timesteps + 1
-        counts = indptr[row : row + n_timesteps]
-        _sample_spikes(
-            X[b], seeds[b], scale, n_timesteps, n_sd_gaps, extra_gaps, counts, none
-        )
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def _fill(b0, b1, X, seeds, scale, n_timesteps, n_sd_gaps, extra_gaps, indptr, inputs):
-    """The spikes of samples ``b0`` to ``b1``, at their places in ``inputs``."""
-    for b in range(b0, b1):
-        row = b * n_timesteps
-        cursor = indptr[row : row + n_timesteps].copy()
-        _sample_spikes(
-            X[b], seeds[b], scale, n_timesteps, n_sd_gaps, extra_gaps, cursor, inputs
-        )
+        row = counts[(b - b0) * n_timesteps : (b - b0 + 1) * n_timesteps]
+        base = mix(np.uint64(seeds[b]))
+        n = 0
+        for i in range(X.shape[1]):
+            p = np.float64(X[b, i]) * scale
+            if p > 0.0:
+                key = mix(base + np.uint64(i))
+                t = stream_start(key, p, n_timesteps, state, n_sd_gaps, extra_gaps)
+                while t < n_timesteps:
+                    if n == len(times):
+                        times, inputs = _grow(times, n + 1), _grow(inputs, n + 1)
+                    times[n], inputs[n] = t, i
+                    n += 1
+                    row[t] += 1
+                    t = stream_next(key, p, n_timesteps, state, n_sd_gaps, extra_gaps)
+        # by step (a stable counting sort keeps the inputs ascending)
+        out = _grow(out, n_out + n)
+        cursor = np.empty(n_timesteps, np.int64)
+        position = n_out
+        for t in range(n_timesteps):
+            cursor[t] = position
+            position += row[t]
+        for e in range(n):
+            out[cursor[times[e]]] = inputs[e]
+            cursor[times[e]] += 1
+        n_out += n
+    return out[:n_out]
 
 
 def poisson_events(
@@ -269,27 +276,23 @@ def poisson_events(
 
     Notes
     -----
-    Two passes over the samples, each split over the threads: one counts the
-    spikes of each (sample, step), the other draws them again and writes them.
-    Each sample is drawn by one thread into its own rows, so the result does
-    not depend on the number of threads.
+    The samples are split over the threads; each thread draws its samples
+    once, sorts each one's spikes by step and returns them, and the parts are
+    joined in order, so the result does not depend on the number of threads.
     """
     n_samples = X.shape[0]
     scale = float(max_rate) * dt / 1000.0
     n_sd_gaps, extra_gaps = float(n_sd_gaps), int(extra_gaps)
     indptr = np.zeros(n_samples * n_timesteps + 1, dtype=np.int64)
+    parts = {}
 
-    def count(lo, hi):
-        _count(lo, hi, X, seeds, scale, n_timesteps, n_sd_gaps, extra_gaps, indptr)
-
-    run_ranges(count, n_samples, n_threads)
-    np.cumsum(indptr, out=indptr)
-    inputs = np.empty(indptr[-1], dtype=np.int32)
-
-    def fill(lo, hi):
-        _fill(
-            lo, hi, X, seeds, scale, n_timesteps, n_sd_gaps, extra_gaps, indptr, inputs
+    def draw(lo, hi):
+        counts = indptr[1 + lo * n_timesteps : 1 + hi * n_timesteps]
+        parts[lo] = _draw(
+            lo, hi, X, seeds, scale, n_timesteps, n_sd_gaps, extra_gaps, counts
         )
 
-    run_ranges(fill, n_samples, n_threads)
-    return indptr, inputs
+    run_ranges(draw, n_samples, n_threads)
+    np.cumsum(indptr, out=indptr)
+    inputs = np.concatenate([parts[lo] for lo in sorted(parts)] or [[]])
+    return indptr, inputs.astype(np.int32, copy=False)
