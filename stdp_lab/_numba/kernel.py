@@ -314,6 +314,20 @@ def _inhibit(b, n, spk, loc_cnt, competition, n_filters, ib):
 
 
 @njit(cache=True, error_model="numpy")
+def _add_patch(row, x, weight, patch, alive, identity):
+    """``row[k] += x[patch[k]] * weight`` over a patch; for a dense layer
+    (``identity``: the patch is every input) only over the inputs that have
+    spiked (``alive``, how many in its last entry), the others' trace being 0."""
+    if identity:
+        for a in range(alive[-1]):
+            i = alive[a]
+            row[i] += x[i] * weight
+    else:
+        for k in range(len(patch)):
+            row[k] += x[patch[k]] * weight
+
+
+@njit(cache=True, error_model="numpy")
 def _pre_trace_at_post(b, g, term, n, spk, x, post_val, q, c0, c1, patches, sums):
     """Term ``term`` of one sample and step: at each postsynaptic spike, the
     presynaptic trace ``x`` of the neuron's patch, times the factor ``c0 + c1
@@ -331,14 +345,7 @@ def _pre_trace_at_post(b, g, term, n, spk, x, post_val, q, c0, c1, patches, sums
         if q >= 0:
             factor += c1 * post_val[q, b, j]
         row = sums[g, term, loc, f * patch_size : (f + 1) * patch_size]
-        if identity:
-            for a2 in range(alive[b, -1]):
-                i = alive[b, a2]
-                row[i] += x[i] * factor
-        else:
-            patch = index[loc]
-            for k in range(patch_size):
-                row[k] += x[patch[k]] * factor
+        _add_patch(row, x, factor, index[loc], alive[b], identity)
 
 
 @njit(cache=True, error_model="numpy")
@@ -411,13 +418,7 @@ def _trace_products(b, g, term, x, y, theta, patches, act_n, act, sums, post_sq)
             post_sq[g, loc, f] += yf * yf
             weight = yf * (yf - theta[loc, f]) if bcm else yf
             row = sums[g, term, loc, f * patch_size : (f + 1) * patch_size]
-            if identity:
-                for a2 in range(alive[b, -1]):
-                    i = alive[b, a2]
-                    row[i] += x[i] * weight
-            else:
-                for k in range(patch_size):
-                    row[k] += x[patch[k]] * weight
+            _add_patch(row, x, weight, patch, alive[b], identity)
 
 
 @njit(cache=True, error_model="numpy", inline="always")

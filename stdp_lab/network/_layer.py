@@ -46,7 +46,7 @@ class SimulationResult(NamedTuple):
         ``records[name][i]`` holds the recorded quantity of layer ``i`` as an
         array of shape (n_timesteps, n_samples, n_locations, n_filters), for each
         name asked for in ``record`` ("spikes", "v").
-    info : list of dict
+    info : sequence of dict
         What the simulator did for each layer: ``"engine"`` (``"numba"`` or
         ``"numpy"``) and, where the numpy engine skipped quiet neurons,
         ``"neuron_steps_stepped"`` and ``"neuron_steps_skipped"``.
@@ -55,7 +55,7 @@ class SimulationResult(NamedTuple):
     counts: list
     params: list
     records: dict
-    info: list = []
+    info: tuple | list = ()
 
 
 class Layer(BaseEstimator):
