@@ -10,9 +10,16 @@ assignment readout) on the 10,000 test images after one pass over the 60,000
 training images in batches of 64 (:func:`stdp_lab.presets.diehl_cook_2015`),
 for ``--seeds``, with the fit and transform times.
 
+The numpy engine's default path steps only the neurons that could reach
+threshold, advancing the others (and their adaptive thresholds) in closed
+form, which rounds differently from stepping them; the compiled engine steps
+every neuron, as the numpy engine's plain path (``SimulationOptions(
+quiet_steps=0)``) does. ``--plain-seeds`` also runs that plain path (slower),
+so that the compiled engine is compared with the computation it reproduces.
+
 Run::
 
-    python benchmarks/bench_engines.py              # seeds 0 1 2, about 10 min
+    python benchmarks/bench_engines.py              # seeds 0 1 2, about 12 min
     python benchmarks/bench_engines.py --n-train 6000 --seeds 0   # a check
 
 Writes ``benchmarks/results/engines.json``.
@@ -21,22 +28,46 @@ Writes ``benchmarks/results/engines.json``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
 from pathlib import Path
 
 import numpy as np
 from _common import write_json
 
+import stdp_lab.estimators
 from stdp_lab import SpikeCountClassifier
 from stdp_lab.datasets import load_mnist
+from stdp_lab.network import SimulationOptions, simulate
 from stdp_lab.presets import diehl_cook_2015
 
 RESULTS = Path(__file__).parent / "results" / "engines.json"
 ENGINES = ("numba", "numpy")
 
 
+@contextlib.contextmanager
+def plain_path():
+    """The learner's simulations on the numpy engine's plain path: every
+    neuron stepped at every step (the estimator takes no simulation options,
+    so its call of ``simulate`` is wrapped for the block)."""
+    original = stdp_lab.estimators.simulate
+
+    def plain(*args, **kwargs):
+        return simulate(*args, options=SimulationOptions(quiet_steps=0), **kwargs)
+
+    stdp_lab.estimators.simulate = plain
+    try:
+        yield
+    finally:
+        stdp_lab.estimators.simulate = original
+
+
 def vote_accuracy(engine, seed, X, y, X_test, y_test) -> dict:
-    """Fit DC400 on ``X`` with ``engine``, assign, score on the test images."""
+    """Fit DC400 on ``X`` with ``engine`` ("numpy_plain": the numpy engine's
+    plain path), assign, score on the test images."""
+    if engine == "numpy_plain":
+        with plain_path():
+            return vote_accuracy("numpy", seed, X, y, X_test, y_test)
     model = diehl_cook_2015(400, random_state=seed, engine=engine)
     start = time.perf_counter()
     model.fit(X)
@@ -55,6 +86,7 @@ def vote_accuracy(engine, seed, X, y, X_test, y_test) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--plain-seeds", type=int, nargs="*", default=[0])
     parser.add_argument("--n-train", type=int, default=60_000)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
@@ -67,16 +99,17 @@ def main(argv=None) -> int:
         "n_test": len(X_test),
         "runs": {},
     }
-    for seed in args.seeds:
-        for engine in ENGINES:
-            run = vote_accuracy(engine, seed, X, y, X_test, y_test)
-            results["runs"][f"seed{seed}_{engine}"] = run
-            times = f"fit {run['fit_seconds']:.0f} s"
-            times += f"  transform {run['transform_seconds']:.0f} s"
-            print(
-                f"seed {seed} {engine:5s}: vote {run['vote_accuracy']:.4f}  {times}",
-                flush=True,
-            )
+    plan = [(seed, engine) for seed in args.seeds for engine in ENGINES]
+    plan += [(seed, "numpy_plain") for seed in args.plain_seeds]
+    for seed, engine in plan:
+        run = vote_accuracy(engine, seed, X, y, X_test, y_test)
+        results["runs"][f"seed{seed}_{engine}"] = run
+        times = f"fit {run['fit_seconds']:.0f} s"
+        times += f"  transform {run['transform_seconds']:.0f} s"
+        print(
+            f"seed {seed} {engine:11s}: vote {run['vote_accuracy']:.4f}  {times}",
+            flush=True,
+        )
     for engine in ENGINES:
         accuracies = [
             results["runs"][f"seed{s}_{engine}"]["vote_accuracy"] for s in args.seeds
