@@ -3,6 +3,7 @@ SpikeCountClassifier (the label-assignment readout of Diehl & Cook 2015)."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import numbers
 
@@ -452,6 +453,11 @@ class SpikingFeatureLearner(
             )
         if self.n_jobs is not None:
             check_scalar(self.n_jobs, "n_jobs", numbers.Integral)
+            if self.n_jobs == 0:  # joblib's convention: >= 1, or -1 for every core
+                raise ValueError(
+                    "n_jobs must be a positive number of processes, or -1 for one "
+                    "per core (-2 for all but one, ...), or None; got 0"
+                )
         image_shape = self._image_shape(n_features)
         if self.transform_stride is not None:
             if self.connectivity != "conv":
@@ -540,13 +546,19 @@ class SpikingFeatureLearner(
         return X
 
     def _atomic(self, method, *args):
-        """Run ``method``; if it raises, restore every attribute as it was."""
+        """Run ``method``; if it raises (or is interrupted), restore every
+        attribute as it was, the random generator's state included (the only
+        attribute a call changes in place; the others it replaces)."""
         saved = dict(self.__dict__)
+        rng = saved.get("_rng")
+        rng_state = None if rng is None else copy.deepcopy(rng.bit_generator.state)
         try:
             return method(*args)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(saved)
+            if rng is not None:
+                rng.bit_generator.state = rng_state
             raise
 
     def fit(self, X, y=None):

@@ -1,6 +1,7 @@
 """SpikingFeatureLearner and SpikeCountClassifier as scikit-learn users meet them."""
 
 import pickle
+import warnings
 
 import joblib
 import numpy as np
@@ -17,7 +18,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from stdp_lab import SpikeCountClassifier, SpikingFeatureLearner, estimators
 from stdp_lab.datasets import load_digits
 from stdp_lab.encoding import PoissonEncoder
-from stdp_lab.plasticity import PairSTDP
+from stdp_lab.plasticity import PairSTDP, Rule, TraceSpec
 
 
 @pytest.fixture(scope="module")
@@ -506,3 +507,66 @@ def test_vote_classifier_on_learned_digit_features(digits):
 )
 def test_pooled_learner_passes_sklearn_checks(estimator, check):
     check(estimator)
+
+
+class _Interrupting(Rule):
+    """Pair STDP that raises ``KeyboardInterrupt`` at its ``after``-th step
+    (Ctrl-C in the middle of a ``partial_fit``); a rule of one's own, so it
+    runs on the numpy engine."""
+
+    def __init__(self, after=None):
+        self.after = after
+
+    def pre_traces(self):
+        return (TraceSpec(20.0, "add"),)
+
+    def post_traces(self):
+        return (TraceSpec(20.0, "add"),)
+
+    def delta(self, pre, post, weights, state=None):
+        if self.after is not None:
+            self.calls = getattr(self, "calls", 0) + 1
+            if self.calls == self.after:
+                raise KeyboardInterrupt
+        return PairSTDP(0.01, 0.0105).delta(pre, post, weights)
+
+
+def test_interrupted_partial_fit_leaves_everything_as_before(digits):
+    """An interrupted partial_fit leaves the estimator, random state included,
+    as it was: the next call gives what a model that never saw it gives."""
+    X = digits[0][:48]
+    rule = _Interrupting()
+    model, reference = small(rule=rule).fit(X[:16]), small(rule=rule).fit(X[:16])
+    model.rule.after = 40  # in the second batch of the next call
+    with pytest.raises(KeyboardInterrupt):
+        model.partial_fit(X[16:48])
+    model.rule.after = None
+    model.partial_fit(X[16:48])
+    reference.partial_fit(X[16:48])
+    np.testing.assert_array_equal(model.weights_, reference.weights_)
+    np.testing.assert_array_equal(model.thresholds_, reference.thresholds_)
+    assert model.n_samples_seen_ == reference.n_samples_seen_ == 48
+
+
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+def test_overflowing_rule_raises_and_leaves_the_model_unchanged(digits, engine):
+    """Weight changes that overflow (NaN or infinity) are an error at the
+    update, never NaN or saturated weights returned without a word."""
+    if engine == "numba":
+        pytest.importorskip("numba")
+    X = digits[0][:32]
+    huge = PairSTDP(a_plus=1e38, a_minus=1e38)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # numpy's own overflow
+        with pytest.raises(ValueError, match="not finite.*overflowed"):
+            small(rule=huge, engine=engine).fit(X)
+        model = small(engine=engine).fit(X)
+        weights = model.weights_.copy()
+        with pytest.raises(ValueError, match="not finite"):
+            model.set_params(rule=huge).partial_fit(X)
+    np.testing.assert_array_equal(model.weights_, weights)
+
+
+def test_n_jobs_zero_is_refused_at_fit(digits):
+    with pytest.raises(ValueError, match="n_jobs"):
+        small(n_jobs=0).fit(digits[0][:16])

@@ -707,7 +707,7 @@ def _apply_update(weights, plastic, rule, bounds, shared, dw):
     shared weights, clip to the bounds and clear the sums. Only the neurons
     that spiked have non-zero sums (``touched``); the Hebbian rule's decay
     changes every weight."""
-    kind, par = rule
+    kind, par, overflow = rule
     dtype = weights.dtype.type
     term_kind, n_samples = plastic[0][0], plastic[2][2].shape[0]
     sums, npost, touched, nstep, post_sq = plastic[3]
@@ -742,6 +742,8 @@ def _apply_update(weights, plastic, rule, bounds, shared, dw):
             for k in range(patch_size):
                 w = weights[s, k, f]
                 change = _change(kind, par, sum0[k], sum1[k], w, n, sq, steps)
+                if not np.isfinite(change):  # counted: the caller raises
+                    overflow[0] += 1
                 if shared:
                     dw[k, f] += change
                 else:

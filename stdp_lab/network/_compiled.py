@@ -31,7 +31,7 @@ from ..plasticity import (
 )
 from ._layer import LayerParams
 from ._population import Population
-from ._projection import Projection
+from ._projection import Projection, raise_overflow
 
 __all__ = ["unsupported", "run_layer"]
 
@@ -468,7 +468,8 @@ def run_layer(
         n_chunk = max(1, min(n_steps, CURRENT_CACHE_BYTES // row_bytes))
     chunk = np.empty((n_samples, n_chunk, n_neurons), dtype)
     inputs = (ptr, inputs)
-    rule_form = (int(kind), rule_par)
+    overflow = np.zeros(1, np.int64)  # non-finite weight changes (the kernel's)
+    rule_form = (int(kind), rule_par, overflow)
     bounds = np.array([layer.w_min, layer.w_max], dtype)
     every = int(update_every or 0) if learn else 0
 
@@ -512,6 +513,8 @@ def run_layer(
         run_steps(0, 0, n_steps, n_steps, 0, finish=True)
     rec_spk, rec_v = records
     if learn:
+        if overflow[0]:
+            raise_overflow(rule, int(overflow[0]))
         projection.set_weights(weights)
     new_params = LayerParams(
         projection.normalised(), population.thresholds(n_steps * dt)

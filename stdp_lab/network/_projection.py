@@ -6,7 +6,17 @@ import numpy as np
 
 from ..connectivity import expanded_currents
 
-__all__ = ["Projection"]
+__all__ = ["Projection", "raise_overflow"]
+
+
+def raise_overflow(rule, n_bad: int):
+    """Raise the error of a weight change that is not finite: the weights would
+    be NaN or stuck at a bound without a word."""
+    raise ValueError(
+        f"the weight change of {n_bad} synapse(s) is not finite (NaN or "
+        f"infinity): the plasticity rule {rule!r} overflowed; lower its "
+        "learning rates"
+    )
 
 
 class Projection:
@@ -116,7 +126,10 @@ class Projection:
         return self.conn.fold(np.asarray(dw, dtype=self.dtype))
 
     def add(self, dw: np.ndarray) -> None:
-        """Add a change of the weights' shape, then clip to ``[w_min, w_max]``."""
+        """Add a change of the weights' shape, then clip to ``[w_min, w_max]``;
+        a change that is not finite (a rule's overflow) raises ValueError."""
+        if not np.isfinite(dw).all():
+            raise_overflow(self.layer.rule, int(np.size(dw) - np.isfinite(dw).sum()))
         if self.weights is self._given:  # never write into the caller's
             self.weights = self.weights + dw
         else:
