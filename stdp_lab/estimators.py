@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import numbers
+import warnings
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -35,7 +36,7 @@ from .neurons import make_neuron
 from .plasticity import make_rule
 from .pooling import pool, pooled_grid, resolve_pooling
 
-__all__ = ["SpikingFeatureLearner", "SpikeCountClassifier"]
+__all__ = ["SpikingFeatureLearner", "SpikeCountClassifier", "ScaleWarning"]
 
 _LAYERS = ("local", "conv", "dense")
 
@@ -55,6 +56,14 @@ TRANSFORM_NEURONS = 2**17
 #: neurons (about 40 bytes of state each), 113 images at a time for the
 #: 18,432 neurons above instead of 7.
 TRANSFORM_NEURONS_COMPILED = 2**21
+
+
+class ScaleWarning(UserWarning):
+    """Data on another scale than ``input_scale_``: clipped, or far below it."""
+
+
+def _describe(scale: np.ndarray) -> str:
+    return repr(float(scale)) if scale.ndim == 0 else "per feature"
 
 
 def _row_seeds(X: np.ndarray, key: int) -> np.ndarray:
@@ -245,10 +254,15 @@ class SpikingFeatureLearner(
         ``0.1 * patch_size`` (0.9 for a 3 x 3 kernel, 14.4 for 12 x 12), so that
         the mean weight does not depend on the kernel. None: no normalisation.
     input_scale : float or None, default=None
-        Intensity that maps to the encoder's maximum rate. None: the maximum of
-        the data seen by the first ``fit``/``partial_fit`` (over all features for
-        images, per feature for a strip of tabular data). Larger values are
-        clipped.
+        Intensity that maps to the encoder's maximum rate (255 for 8-bit
+        images, 1 for data in [0, 1]). None: learned, as the maximum of the
+        first ``fit``/``partial_fit`` batch that is not all zero (over all
+        features for images, per feature for a strip of tabular data); an
+        all-zero batch leaves it to the next. Larger values are clipped to it,
+        with a warning that says how many; data whose largest value is below a
+        tenth of it are warned about too (they give weak or no spikes: 0..1
+        images on a model fitted on 0..255 ones, for instance). Set it when
+        the first batch may not reach the data's range.
     n_epochs : int, default=1
     batch_size : int, default=32
         Samples simulated together while learning (their weight changes add up).
@@ -287,8 +301,9 @@ class SpikingFeatureLearner(
         The layer that was built for the data (connectivity, neuron, ...).
     image_shape_ : tuple of int
         ``(height, width, channels)`` used.
-    input_scale_ : float or ndarray
-        Intensity mapped to the encoder's maximum rate.
+    input_scale_ : float, ndarray or None
+        Intensity mapped to the encoder's maximum rate; None while every batch
+        seen was all zero (``input_scale=None``).
     n_features_in_ : int
     n_samples_seen_ : int
 
@@ -603,6 +618,8 @@ class SpikingFeatureLearner(
         else:
             params = LayerParams(self.weights_, self.thresholds_)
             rng = self._rng
+            if self.input_scale_ is None:  # every batch so far was all zero
+                self.input_scale_ = self._learn_scale(X, self.image_shape_)
             n_epochs = 1
         self.layer_ = layer
         Xs = self._scale(X)
@@ -659,17 +676,44 @@ class SpikingFeatureLearner(
         theta = self.thresholds_.reshape(*fitted.output_grid, -1)
         return theta[rows][:, cols].reshape(conn.n_locations, -1)
 
-    def _learn_scale(self, X, image_shape) -> np.ndarray | float:
+    def _learn_scale(self, X, image_shape) -> np.ndarray | float | None:
+        """``input_scale``, or the maximum of ``X`` (None if ``X`` is all zero:
+        an all-zero batch does not fix the scale)."""
         if self.input_scale is not None:
             return float(self.input_scale)
+        if not X.size or not X.max() > 0:
+            return None
         if image_shape[0] == 1 and self.image_shape is None:
             scale = X.max(axis=0)  # tabular: each feature on its own scale
             return np.where(scale > 0, scale, 1.0).astype(X.dtype)
-        top = float(X.max()) if X.size else 1.0
-        return top if top > 0 else 1.0
+        return float(X.max())
 
     def _scale(self, X) -> np.ndarray:
-        Xs = X / np.asarray(self.input_scale_, dtype=X.dtype)
+        """``X`` divided by ``input_scale_`` and clipped to [0, 1], with a
+        warning for data above the scale or far below it."""
+        scale = 1.0 if self.input_scale_ is None else self.input_scale_
+        scale = np.asarray(scale, dtype=X.dtype)
+        if X.size:
+            above = int(np.count_nonzero(X > scale))
+            if above:
+                warnings.warn(
+                    f"{above} of the {X.size} values of X ({above / X.size:.2%}) "
+                    f"are above input_scale_ (largest {float(X.max())!r}, scale "
+                    f"{_describe(scale)}) and are clipped to it: scale X as the "
+                    "data the model was fitted on, or set input_scale",
+                    ScaleWarning,
+                    stacklevel=3,
+                )
+            elif scale.ndim == 0 and 0 < X.max() < 0.1 * scale:
+                warnings.warn(
+                    f"the largest value of X, {float(X.max())!r}, is below a tenth "
+                    f"of input_scale_ ({float(scale)!r}): its inputs will spike "
+                    "little or not at all; scale X as the data the model was "
+                    "fitted on, or set input_scale",
+                    ScaleWarning,
+                    stacklevel=3,
+                )
+        Xs = X / scale
         np.clip(Xs, 0.0, 1.0, out=Xs)
         return Xs
 

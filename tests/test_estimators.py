@@ -570,3 +570,36 @@ def test_overflowing_rule_raises_and_leaves_the_model_unchanged(digits, engine):
 def test_n_jobs_zero_is_refused_at_fit(digits):
     with pytest.raises(ValueError, match="n_jobs"):
         small(n_jobs=0).fit(digits[0][:16])
+
+
+def test_an_all_zero_first_batch_does_not_fix_the_input_scale(digits):
+    """partial_fit on zeros, then on digits: the scale is the digits' maximum
+    (16), not 1 (which saturated every pixel)."""
+    X = digits[0][:32]
+    model = small().partial_fit(np.zeros((8, 64)))
+    assert model.input_scale_ is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", estimators.ScaleWarning)
+        model.partial_fit(X)
+    assert model.input_scale_ == X.max() == 16.0
+    assert small().fit(X).input_scale_ == 16.0
+
+
+def test_data_off_the_fitted_scale_are_warned_about(digits):
+    """Values above input_scale_ are clipped with a warning that counts them;
+    data far below it (0..1 rows on a model fitted on 0..16) are warned about;
+    data on the fitted scale give no warning."""
+    X = digits[0][:32]
+    model = small().fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", estimators.ScaleWarning)
+        model.transform(X)
+    above = X.copy()
+    above[0, :3] = 32.0
+    with pytest.warns(estimators.ScaleWarning, match="3 of the 2048 values"):
+        clipped = model.transform(above)
+    np.testing.assert_array_equal(clipped[1:], model.transform(X)[1:])
+    with pytest.warns(estimators.ScaleWarning, match="below a tenth"):
+        model.transform(X / 16.0)
+    explicit = small(input_scale=1.0).fit(X / 16.0)
+    assert explicit.input_scale_ == 1.0
