@@ -10,6 +10,7 @@ import importlib.util
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import matplotlib
 
@@ -21,6 +22,8 @@ import pytest  # noqa: E402
 
 from stdp_lab import cli  # noqa: E402
 from stdp_lab.cli import main  # noqa: E402
+from stdp_lab.io import load_model  # noqa: E402
+from stdp_lab.plasticity import PairSTDP  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SUBCOMMANDS = ["demo", "train", "evaluate", "window", "patterns", "compare"]
@@ -179,11 +182,11 @@ TRAIN_QUICK = [
 
 @pytest.mark.parametrize("readout", ["linear", "vote"])
 def test_train_then_evaluate(readout, tmp_path, capsys):
-    model_path = tmp_path / "models" / "m.joblib"
+    model_path = tmp_path / "models" / "m.skops"
     argv = [*TRAIN_QUICK, "--readout", readout, "--model", str(model_path)]
     assert main([*argv, "--out", str(tmp_path)]) == 0
     assert "s (" in capsys.readouterr().out
-    model = joblib.load(model_path)
+    model = load_model(model_path)
     learner = model.steps[0][1]
     assert learner.n_filters == 10 and learner.n_timesteps == 20
     assert learner.n_samples_seen_ == 300
@@ -239,7 +242,7 @@ def test_train_passes_every_option_to_the_learner(tmp_path):
         str(tmp_path),
     ]
     assert main(argv) == 0
-    learner = joblib.load(tmp_path / "model.joblib").steps[0][1]
+    learner = load_model(tmp_path / "model.skops").steps[0][1]
     params = learner.get_params()
     expected = {
         "connectivity": "conv",
@@ -261,20 +264,132 @@ def test_train_passes_every_option_to_the_learner(tmp_path):
 
 
 def test_evaluate_missing_or_bad_model_is_one_line_error(tmp_path, capsys):
-    missing = tmp_path / "nope.joblib"
+    missing = tmp_path / "nope.skops"
     assert main(["evaluate", "--model", str(missing), "--out", str(tmp_path)]) == 2
     assert "does not exist" in _assert_one_line_error(capsys)
+
+    assert main(["evaluate", "--model", str(tmp_path), "--out", str(tmp_path)]) == 2
+    assert "is a folder" in _assert_one_line_error(capsys)
 
     garbage = tmp_path / "garbage.joblib"
     garbage.write_bytes(b"this is not a pickle\n" * 10)
     assert main(["evaluate", "--model", str(garbage), "--out", str(tmp_path)]) == 2
+    assert "not a skops model file" in _assert_one_line_error(capsys)
+    argv = ["evaluate", "--model", str(garbage), "--trust", "--out", str(tmp_path)]
+    assert main(argv) == 2
     assert "cannot read model" in _assert_one_line_error(capsys)
 
     other = tmp_path / "list.joblib"
     joblib.dump([1, 2, 3], other)
-    assert main(["evaluate", "--model", str(other), "--out", str(tmp_path)]) == 2
+    argv = ["evaluate", "--model", str(other), "--trust", "--out", str(tmp_path)]
+    assert main(argv) == 2
     assert "list" in _assert_one_line_error(capsys)
     assert not (tmp_path / "evaluation.json").exists()
+
+
+class _Payload:
+    """A pickle that writes a file when it is loaded (a malicious model)."""
+
+    def __init__(self, target):
+        self.target = str(target)
+
+    def __reduce__(self):
+        return (Path.write_text, (Path(self.target), "ran"))
+
+
+def test_a_pickle_is_not_loaded_without_trust(tmp_path, capsys):
+    """A pickle runs code as it loads: evaluate refuses it unless --trust, so
+    the code never runs."""
+    evil, target = tmp_path / "model.joblib", tmp_path / "ran.txt"
+    joblib.dump(_Payload(target), evil)
+    assert main(["evaluate", "--model", str(evil), "--out", str(tmp_path)]) == 2
+    assert "--trust" in _assert_one_line_error(capsys)
+    assert not target.exists()
+
+
+def test_damaged_or_foreign_model_files_are_refused(tmp_path, capsys):
+    """Flipped bytes in the middle of a model file are refused (the zip's
+    CRC-32), as is a file naming types that are not stdp_lab's or
+    scikit-learn's; a good file scores."""
+    model_path = tmp_path / "model.skops"
+    assert main([*TRAIN_QUICK, "--model", str(model_path), "--out", str(tmp_path)]) == 0
+    capsys.readouterr()
+    data = bytearray(model_path.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 16] = bytes(255 - b for b in data[middle : middle + 16])
+    damaged = tmp_path / "damaged.skops"
+    damaged.write_bytes(bytes(data))
+    assert main(["evaluate", "--model", str(damaged), "--out", str(tmp_path)]) == 2
+    assert "damaged" in _assert_one_line_error(capsys)
+
+    import skops.io
+
+    from stdp_lab.io import load_model as load
+
+    model = load(model_path)
+    model.steps[0][1].set_params(rule=_OwnRule())
+    foreign = tmp_path / "foreign.skops"
+    skops.io.dump(model, foreign)
+    assert main(["evaluate", "--model", str(foreign), "--out", str(tmp_path)]) == 2
+    assert "_OwnRule" in _assert_one_line_error(capsys)
+    argv = ["evaluate", "--model", str(model_path), "--n-test", "50"]
+    assert main([*argv, "--out", str(tmp_path / "ok")]) == 0
+
+
+class _OwnRule(PairSTDP):
+    """A rule of one's own (not a type stdp_lab trusts)."""
+
+
+def test_train_refuses_to_overwrite_a_file_that_is_not_a_model(tmp_path, capsys):
+    """--model naming an unrelated file is refused (before training) unless
+    --force; a model file is replaced."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("precious")
+    argv = [*TRAIN_QUICK, "--model", str(notes), "--out", str(tmp_path)]
+    assert main(argv) == 2
+    assert "--force" in _assert_one_line_error(capsys)
+    assert notes.read_text() == "precious"
+    assert main([*argv, "--force"]) == 0
+    assert load_model(notes).steps[0][1].n_samples_seen_ == 300
+    assert main(argv) == 0  # now a model: replaced without --force
+
+
+def test_saving_is_atomic(tmp_path, monkeypatch):
+    """A failure while writing (a full disk) keeps the previous good model and
+    leaves no temporary file."""
+    import skops.io
+
+    model_path = tmp_path / "model.skops"
+    assert main([*TRAIN_QUICK, "--model", str(model_path), "--out", str(tmp_path)]) == 0
+    good = model_path.read_bytes()
+
+    def full_disk(model, file):
+        Path(file).write_bytes(b"PK partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(skops.io, "dump", full_disk)
+    argv = [*TRAIN_QUICK, "--model", str(model_path), "--out", str(tmp_path)]
+    assert main(argv) == 2
+    assert model_path.read_bytes() == good
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_interruption_is_one_line_and_leaves_no_empty_folder(
+    tmp_path, capsys, monkeypatch
+):
+    """Ctrl-C: one line, exit code 130, and the output folder the run created
+    (still empty) removed."""
+    from stdp_lab.cli import _train
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_train, "_train_params", interrupted)
+    out = tmp_path / "new" / "out"
+    assert main([*TRAIN_QUICK, "--out", str(out)]) == 130
+    err = capsys.readouterr().err
+    assert err.strip() == "stdp-lab: interrupted"
+    assert not (tmp_path / "new").exists()
 
 
 # ---------------------------------------------------------------------------
@@ -355,6 +470,7 @@ def test_compare_without_the_module_is_one_line_error(tmp_path, capsys, monkeypa
         (["demo", "--n-train", "0"], "n-train"),
         (["demo", "--full", "--n-train", "100"], "--full"),
         (["patterns", "--dt", "-1"], "dt"),
+        (["patterns", "--duration", "1e9"], "--duration"),
         (["demo", "--seed", "abc"], "seed"),
         (["no_such_command"], "no_such_command"),
     ],
@@ -379,7 +495,7 @@ def test_unwritable_output_is_one_line_error(command, tmp_path, capsys, no_data)
 def test_unwritable_model_path_is_one_line_error(tmp_path, capsys, no_data):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
-    argv = ["train", "--model", str(blocker / "m.joblib"), "--out", str(tmp_path)]
+    argv = ["train", "--model", str(blocker / "m.skops"), "--out", str(tmp_path)]
     assert main(argv) == 2
     assert "--model" in _assert_one_line_error(capsys)
 

@@ -5,7 +5,8 @@ Subcommands:
 - ``demo``: learn locally connected STDP features on MNIST, read them out with
   LogisticRegression and with the vote classifier, write figures and a report;
 - ``train`` / ``evaluate``: fit a pipeline with every model choice as an option,
-  save it with joblib; load one and score it on the test split;
+  save it as a skops file (:mod:`stdp_lab.io`); load one and score it on the
+  test split;
 - ``window``: measured STDP windows of the plasticity rules;
 - ``patterns``: the Izhikevich (2003) firing-pattern gallery;
 - ``compare``: several rules on the same architecture, one table and one figure.
@@ -36,7 +37,14 @@ from pathlib import Path
 # The subcommands look _load_data and the constants below up here at call time,
 # so that tests can monkeypatch them on this module.
 from .._config import config_context
-from ._common import CLIError, _json_safe, _load_data, _output_spikes, _Parser  # noqa: F401
+from ._common import (  # noqa: F401
+    CREATED_FOLDERS,
+    CLIError,
+    _json_safe,
+    _load_data,
+    _output_spikes,
+    _Parser,
+)
 from ._compare import _add_compare
 from ._demo import _add_demo
 from ._explore import (
@@ -49,7 +57,9 @@ from ._train import _add_evaluate, _add_train
 PROG = "stdp-lab"
 DEFAULT_OUT = Path("stdp-lab-out")
 PATTERNS_FILENAME = "izhikevich_patterns.png"
-MODEL_FILENAME = "model.joblib"
+#: Most time steps ``patterns`` simulates (about 150 bytes of records each).
+PATTERNS_MAX_STEPS = 2_000_000
+MODEL_FILENAME = "model.skops"
 
 #: Learner configuration of ``stdp-lab demo`` (``SpikingFeatureLearner`` keyword
 #: arguments; ``random_state`` comes from ``--seed``, ``verbose`` is set to 1).
@@ -138,6 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         0 on success, 2 on a user error (reported as one line on stderr).
     """
     parser = build_parser()
+    CREATED_FOLDERS.clear()
     try:
         args = parser.parse_args(argv)
         if args.command is None:
@@ -147,7 +158,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(args.func(args))
     except SystemExit as exc:  # --help and --version
         return exc.code if isinstance(exc.code, int) else 0
-    except (CLIError, OSError, ValueError, ImportError) as exc:
-        message = " ".join(str(exc).split())  # one line
+    except KeyboardInterrupt:
+        _remove_empty(CREATED_FOLDERS)
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except (CLIError, OSError, ValueError, ImportError, MemoryError) as exc:
+        _remove_empty(CREATED_FOLDERS)
+        message = " ".join(str(exc).split()) or type(exc).__name__  # one line
         print(f"{PROG}: error: {message}", file=sys.stderr)
         return 2
+
+
+def _remove_empty(folders) -> None:
+    """Remove the folders a failed run created and left empty (innermost
+    first), so that it leaves nothing behind."""
+    for folder in reversed(folders):
+        try:
+            folder.rmdir()  # only if empty
+        except OSError:
+            pass

@@ -102,11 +102,18 @@ def _n_jobs(text: str) -> int:
 # ---------------------------------------------------------------------------
 # checks and output
 # ---------------------------------------------------------------------------
+#: Folders this run of the command created, outermost first: a failed run
+#: removes those it left empty (see ``stdp_lab.cli.main``).
+CREATED_FOLDERS: list[Path] = []
+
+
 def _output_dir(path: Path, option: str = "--out") -> Path:
     """Create the folder ``path`` (given by ``option``) if needed; fail with one
     clear line if it cannot be created or written."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
     try:
         path.mkdir(parents=True, exist_ok=True)
+        CREATED_FOLDERS.extend(reversed(missing))
     except FileExistsError:
         raise CLIError(f"{option} {str(path)!r} exists and is not a folder") from None
     except OSError as exc:

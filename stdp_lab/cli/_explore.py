@@ -45,6 +45,14 @@ def _run_patterns(args) -> int:
     from ..neurons import izhikevich_step_responses
     from ..plotting import plot_step_responses
 
+    n_steps = args.duration / args.dt
+    if n_steps > _cli.PATTERNS_MAX_STEPS:  # refuse before allocating them
+        raise CLIError(
+            f"--duration {args.duration:g} ms at --dt {args.dt:g} ms is "
+            f"{n_steps:.3g} steps, over the {_cli.PATTERNS_MAX_STEPS:,} the "
+            "gallery draws (about 150 bytes each); shorten --duration or "
+            "lengthen --dt"
+        )
     out_dir = _output_dir(args.out)
     onset = min(20.0, args.duration / 10)
     responses = izhikevich_step_responses(

@@ -35,10 +35,10 @@ def _add_train(subparsers) -> None:
     defaults = SpikingFeatureLearner().get_params()
     parser = subparsers.add_parser(
         "train",
-        help="fit a spiking-feature pipeline and save it with joblib",
+        help="fit a spiking-feature pipeline and save it (a skops file)",
         description=(
             "Fit Pipeline(SpikingFeatureLearner, readout) on the training split and "
-            "save it with joblib. Options left out keep the SpikingFeatureLearner "
+            "save it as a skops file. Options left out keep the SpikingFeatureLearner "
             "defaults."
         ),
     )
@@ -141,6 +141,11 @@ def _add_train(subparsers) -> None:
         help=f"where to save the model (default: OUT/{_cli.MODEL_FILENAME})",
     )
     _add_output_argument(parser)
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing --model file that is not a model",
+    )
     _add_engine_argument(parser)
     parser.set_defaults(func=_run_train)
 
@@ -165,12 +170,12 @@ def _train_params(args) -> dict:
 
 
 def _run_train(args) -> int:
-    import joblib
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
     from ..estimators import SpikeCountClassifier, SpikingFeatureLearner
+    from ..io import load_model, save_model
 
     for kind in ("rule", "neuron", "encoder", "competition"):
         _check_component(kind, getattr(args, kind))
@@ -179,6 +184,14 @@ def _run_train(args) -> int:
     _output_dir(model_path.parent, "--model")
     if model_path.is_dir():
         raise CLIError(f"--model {str(model_path)!r} is a folder")
+    if model_path.exists() and not args.force:  # refuse now, not after training
+        try:
+            load_model(model_path)
+        except ValueError:
+            raise CLIError(
+                f"--model {str(model_path)!r} exists and is not a model file; "
+                "pass --force to replace it"
+            ) from None
     params = _train_params(args)
     learner = SpikingFeatureLearner(random_state=args.seed, verbose=1, **params)
     # Geometry (kernel larger than the image, ...) fails here, before the data load.
@@ -200,7 +213,7 @@ def _run_train(args) -> int:
     model.fit(X_train, y_train)
     train_seconds = time.perf_counter() - t0
     try:
-        joblib.dump(model, model_path)
+        save_model(model, model_path, force=args.force)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise CLIError(f"cannot write {str(model_path)!r}: {reason}") from None
@@ -217,9 +230,10 @@ def _add_evaluate(subparsers) -> None:
         "evaluate",
         help="score a saved model on the test split",
         description=(
-            "Load a pipeline saved by 'stdp-lab train' (joblib; load only files you "
-            "trust), score it on the test split, write confusion_matrix.png and "
-            "evaluation.json into the output folder."
+            "Load a pipeline saved by 'stdp-lab train' (a skops file: only "
+            "scikit-learn's and stdp_lab's types are rebuilt), score it on the "
+            "test split, write confusion_matrix.png and evaluation.json into the "
+            "output folder."
         ),
     )
     parser.add_argument(
@@ -235,22 +249,26 @@ def _add_evaluate(subparsers) -> None:
         default=None,
         help="test samples (default: all: 10000 for MNIST, 599 digits)",
     )
+    parser.add_argument(
+        "--trust",
+        action="store_true",
+        help=(
+            "also load a pickle/joblib file or types of your own (they can run "
+            "code as they load: only files you trust)"
+        ),
+    )
     _add_output_argument(parser)
     _add_engine_argument(parser)
     parser.set_defaults(func=_run_evaluate)
 
 
-def _load_model(path: Path):
-    import joblib
+def _load_model(path: Path, trust: bool = False):
+    from ..io import load_model
 
-    if not path.is_file():
-        raise CLIError(f"model file {str(path)!r} does not exist")
     try:
-        model = joblib.load(path)
-    except Exception as exc:  # unpickling raises many kinds of errors
-        raise CLIError(
-            f"cannot read model file {str(path)!r} ({type(exc).__name__}: {exc})"
-        ) from None
+        model = load_model(path, trust=trust)
+    except ValueError as exc:
+        raise CLIError(str(exc).replace("trust=True (--trust)", "--trust")) from None
     if not (hasattr(model, "predict") and hasattr(model, "n_features_in_")):
         raise CLIError(
             f"model file {str(path)!r} holds a {type(model).__name__}, not a fitted "
@@ -262,7 +280,7 @@ def _load_model(path: Path):
 def _run_evaluate(args) -> int:
     out_dir = _output_dir(args.out)
     model_path = args.model if args.model is not None else out_dir / _cli.MODEL_FILENAME
-    model = _load_model(model_path)
+    model = _load_model(model_path, trust=args.trust)
     n_features = int(model.n_features_in_)
     dataset = args.dataset
     if dataset is None:
