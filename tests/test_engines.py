@@ -258,6 +258,50 @@ def test_learning_with_stepped_rules(kind, rule, update_every, dtype, share):
     assert got.params[0].weights.dtype == dtype
 
 
+@pytest.mark.parametrize(
+    "rule",
+    [
+        RULES["pair_nearest_mult"],
+        RULES["diehl_cook_mu"],
+        STEPPED_RULES["simplified"],
+    ],
+    ids=["pair_multiplicative", "diehl_cook_mu", "simplified"],
+)
+def test_soft_bounds_are_the_layers_on_both_engines(rule):
+    """Rules with soft bounds read the layer's w_min and w_max on both engines:
+    the same weights on both, and other weights than with bounds 0 and 1 from
+    the same start."""
+
+    def run(w_min, w_max, engine, weights=None):
+        layer = Layer(
+            connectivity("local", n_filters=6),
+            neuron=LIF(tau_mem=30.0, v_thresh=0.6),
+            competition=Competition(k=2, inhibition=2.0),
+            rule=rule(),
+            w_min=w_min,
+            w_max=w_max,
+        )
+        if weights is None:
+            weights = layer.initial_params(np.random.default_rng(0)).weights * 2
+        X = np.random.default_rng(1).uniform(0, 1, size=(4, 64))
+        out = simulate(
+            [layer],
+            [LayerParams(weights)],
+            steps(X, 80),
+            learn=True,
+            engine=engine,
+            options=PLAIN if engine == "numpy" else None,
+        )
+        return weights, out.params[0].weights
+
+    start, ref = run(0.1, 0.7, "numpy")
+    _, got = run(0.1, 0.7, "numba")
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12)
+    assert ref.min() >= 0.1 and ref.max() <= 0.7
+    _, unit = run(0.0, 1.0, "numpy", weights=start)
+    assert np.abs(unit - ref).max() > 1e-3
+
+
 def test_two_layers_and_any_input_stream():
     """A second layer fed by the first, and input given as plain arrays step by
     step (no encoder): the same counts on both engines."""

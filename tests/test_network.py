@@ -199,6 +199,67 @@ def test_normalisation_sets_each_neurons_weight_sum():
     np.testing.assert_allclose(out.params[0].weights.sum(axis=1), 2.5, rtol=1e-12)
 
 
+def _clipped_scaling_reference(w, norm, w_min, w_max):
+    """Per neuron, clip(s * w) with s from scipy's root finder on the sum."""
+    from scipy.optimize import brentq
+
+    out = np.empty_like(w)
+    for l, f in np.ndindex(w.shape[0], w.shape[2]):  # noqa: E741
+        column = w[l, :, f]
+        ceiling = np.where(column > 0, w_max, w_min).sum()
+        if ceiling <= norm:  # every non-zero weight at w_max is all it can do
+            out[l, :, f] = np.where(column > 0, w_max, w_min)
+            continue
+
+        def excess(s, column=column):
+            return np.clip(s * column, w_min, w_max).sum() - norm
+
+        s = brentq(excess, 0.0, 2 * w_max / column[column > 0].min(), xtol=1e-15)
+        out[l, :, f] = np.clip(s * column, w_min, w_max)
+    return out
+
+
+@pytest.mark.parametrize("w_min, w_max, norm", [(0.0, 1.0, 6.0), (0.05, 0.4, 2.5)])
+def test_normalisation_keeps_the_bounds(w_min, w_max, norm):
+    """Scaling to the sum never leaves [w_min, w_max]: weights that would pass
+    w_max stay at it and the others make up the sum (the one factor per neuron
+    that does this, found here by scipy's brentq), and a neuron that cannot
+    reach the sum (too few non-zero weights) has them all at w_max."""
+    n_inputs = 16
+    layer = Layer(Dense(n_inputs, n_filters=6), norm=norm, w_min=w_min, w_max=w_max)
+    rng = np.random.default_rng(0)
+    w = np.clip(rng.uniform(0, 1, (1, n_inputs, 6)) ** 6, w_min, w_max)  # skewed
+    w[0, :, 0] = np.linspace(0.1, 0.2, n_inputs)  # inside after plain scaling
+    w[0, 3:, 5] = 0.0 if w_min == 0 else w_min  # 3 free weights only
+    expected = _clipped_scaling_reference(w, norm, w_min, w_max)
+    out = layer.normalise(w.copy())
+    assert out.min() >= w_min and out.max() <= w_max
+    np.testing.assert_allclose(out, expected, rtol=1e-9, atol=1e-12)
+    reachable = np.where(w > 0, w_max, w_min).sum(axis=1) > norm  # (1, F)
+    assert reachable.sum() >= 4  # the test covers both cases
+    np.testing.assert_allclose(out.sum(axis=1)[reachable], norm, rtol=1e-12)
+    # Where plain scaling stays inside, the result is plain scaling (Diehl &
+    # Cook 2015's normalisation).
+    plain = w * (norm / w.sum(axis=1, keepdims=True))
+    inside = (plain.max(axis=1) <= w_max) & (plain.min(axis=1) >= w_min)
+    assert inside.any()
+    np.testing.assert_array_equal(out[:, :, inside[0]], plain[:, :, inside[0]])
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"norm": 10.0, "w_max": 0.5},
+        {"norm": 1.0, "w_min": 0.1},
+        {"norm": 1.0, "w_min": -0.1},
+    ],
+)
+def test_normalisation_out_of_reach_is_refused(params):
+    layer = Layer(Dense(16, n_filters=2), rule="stdp", **params)
+    with pytest.raises(ValueError, match="norm"):
+        layer.initial_params(np.random.default_rng(0))
+
+
 def test_learned_threshold_batch_of_one_is_diehl_cook():
     """With one sample per batch theta grows by theta_plus per spike (tau_theta
     so long that it does not decay), and a batch sums the samples' increments."""

@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.decomposition import PCA
 
+from stdp_lab.connectivity import Dense
+from stdp_lab.network import Layer
 from stdp_lab.plasticity import (
     BCM,
     RULES,
@@ -149,9 +151,7 @@ def test_multiplicative_scales_with_distance_to_bounds():
         tau_pre=tau,
         tau_post=tau,
         weight_dependence="multiplicative",
-        w_min=w_min,
-        w_max=w_max,
-    )
+    )._with_bounds(w_min, w_max)  # as a layer with these bounds runs it
     w = np.linspace(w_min, w_max, 6).reshape(1, 3, 2)  # (1, K, F)
     # every one of the 3 inputs fires once, the 2 outputs fire `lag` ms later
     pre = np.repeat(spike_train(30, [5]), 3, axis=3)
@@ -277,12 +277,31 @@ def test_simplified_stdp_sign_by_order_and_magnitude():
     np.testing.assert_allclose(dw, [a_plus, -a_minus, -a_minus, a_plus] * soft)
 
 
-def test_simplified_stdp_vanishes_at_bounds():
-    pre = spike_train(20, [2], [15])
+@pytest.mark.parametrize("bounds", [(0.0, 1.0), (0.2, 0.7), (-1.0, 3.0)])
+def test_simplified_stdp_vanishes_at_the_layers_bounds(bounds):
+    """Masquelier & Thorpe's w (1 - w) for bounds 0 and 1; for other bounds the
+    same rule on the weight rescaled to [0, 1]: zero at both bounds, largest
+    halfway, (w_max - w_min) / 4 times the rate there."""
+    pre = spike_train(20, [2], [15])  # input 0 fired before the post spike
     post = spike_train(20, [10])
-    for value in (0.0, 1.0):
+    rule = SimplifiedSTDP(a_plus=0.01, a_minus=0.02)._with_bounds(*bounds)
+    for value in bounds:
         w = np.full((1, 2, 1), value)
-        assert np.all(simulate(SimplifiedSTDP(), pre, post, w) == 0.0)
+        assert np.all(simulate(rule, pre, post, w) == 0.0)
+    lo, hi = bounds
+    w = np.full((1, 2, 1), (lo + hi) / 2)
+    dw = simulate(rule, pre, post, w)[0, :, 0]
+    np.testing.assert_allclose(dw, np.array([0.01, -0.02]) * (hi - lo) / 4)
+
+
+def test_the_layer_gives_its_bounds_to_its_rule():
+    """One owner of the bounds: the layer's w_min and w_max reach the rule it
+    runs, and the caller's rule object is left as it was."""
+    rule = PairSTDP(weight_dependence="multiplicative")
+    layer = Layer(Dense(4, n_filters=2), rule=rule, w_min=0.25, w_max=3.0)
+    assert layer._parts()[2].bounds == (0.25, 3.0)
+    assert rule.bounds == (0.0, 1.0)
+    assert layer.get_params()["rule"] is rule
 
 
 def test_simplified_stdp_window():
@@ -360,8 +379,9 @@ def _loop_reference(name, rule, pre, post, w, theta):
                     if name == "stdp":
                         d = rule.a_plus * x * sy - rule.a_minus * sx * y
                     elif name == "stdp_multiplicative":
-                        d = rule.a_plus * (rule.w_max - wk) * x * sy
-                        d -= rule.a_minus * (wk - rule.w_min) * sx * y
+                        lo, hi = rule.bounds
+                        d = rule.a_plus * (hi - wk) * x * sy
+                        d -= rule.a_minus * (wk - lo) * sx * y
                     elif name == "triplet":
                         r2, o2 = pre.traces[1][s, l, k], post.traces[1][s, l, f]
                         d = sy * x * (rule.a2_plus + rule.a3_plus * o2)
@@ -369,9 +389,10 @@ def _loop_reference(name, rule, pre, post, w, theta):
                     elif name == "simplified_stdp":
                         earlier = x > 0 or sx != 0
                         gain = rule.a_plus if earlier else -rule.a_minus
-                        d = sy * gain * wk * (1 - wk)
+                        lo, hi = rule.bounds
+                        d = sy * gain * (wk - lo) * (hi - wk) / (hi - lo)
                     elif name == "diehl_cook":
-                        soft = (rule.w_max - wk) ** rule.mu
+                        soft = (rule.bounds[1] - wk) ** rule.mu
                         d = rule.learning_rate * sy * (x - rule.x_tar) * soft
                     elif name == "hebbian":
                         d = rule.learning_rate * x * y - rule.decay * wk
@@ -398,7 +419,7 @@ def _random_activity(rng, B, L, K, F, dtype=np.float64, n_traces=2):
 @pytest.mark.parametrize("name", RULES)
 def test_delta_matches_loop_reference(name):
     rng = np.random.default_rng(5)
-    rule = make_rule(name)
+    rule = make_rule(name)._with_bounds(-0.25, 1.5)
     if name == "triplet":
         rule.set_params(a2_plus=5e-3, a3_minus=2e-3)
     if name == "diehl_cook":
@@ -530,7 +551,6 @@ def test_make_rule_errors_list_the_names():
         (PairSTDP(tau_post=0.0), "tau_post"),
         (PairSTDP(pairing="first"), "pairing"),
         (PairSTDP(weight_dependence="soft"), "weight_dependence"),
-        (PairSTDP(w_min=1.0, w_max=0.5), "w_max"),
         (TripletSTDP(tau_y=-1.0), "tau_y"),
         (TripletSTDP(a3_minus=-1e-3), "a3_minus"),
         (SimplifiedSTDP(window=0.0), "window"),

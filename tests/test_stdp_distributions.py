@@ -62,8 +62,6 @@ def learn_weights(weight_dependence, seed, *, a_plus=A_PLUS, n_steps=N_STEPS):
         tau_pre=20.0,
         tau_post=20.0,
         weight_dependence=weight_dependence,
-        w_min=W_MIN,
-        w_max=W_MAX,
     )
     layer = Layer(
         Dense(N_INPUTS, n_filters=N_FILTERS),
@@ -190,8 +188,6 @@ def test_pair_stdp_weights_stay_within_bounds(
         a_plus=a_plus,
         a_minus=a_minus,
         weight_dependence=weight_dependence,
-        w_min=w_min,
-        w_max=w_max,
     )
     layer = Layer(
         Dense(n_inputs, n_filters=n_filters),

@@ -688,8 +688,10 @@ def _change(kind, par, sum0, sum1, w, n_post, post_sq, n_steps):
         # TripletSTDP: LTP - LTD, the factors a2 + a3 * trace in the sums
         return ltp - ltd
     if kind == SIMPLIFIED:
-        # SimplifiedSTDP: (a_plus * n_ltp - a_minus * (n_post - n_ltp)) * w (1 - w)
-        return (par[0] * ltp - par[1] * (n_post - ltp)) * (w * (dtype(1) - w))
+        # SimplifiedSTDP: (a_plus * n_ltp - a_minus * (n_post - n_ltp))
+        #                 * (w - w_min) (w_max - w) / (w_max - w_min)
+        soft = (w - par[2]) * (par[3] - w) / par[4]  # par[4]: w_max - w_min
+        return (par[0] * ltp - par[1] * (n_post - ltp)) * soft
     if kind == HEBBIAN:
         # Hebbian: learning_rate * sum x y - (n_samples * decay) * w per step
         return par[0] * ltp - n_steps * (par[1] * w)

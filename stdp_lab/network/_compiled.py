@@ -135,11 +135,11 @@ def _rule_form(rule, dtype, dt, n_samples, n_steps):
             if rule.weight_dependence == "additive"
             else K.PAIR_MULTIPLICATIVE
         )
-        par = (rule.a_plus, rule.a_minus, rule.w_min, rule.w_max)
+        par = (rule.a_plus, rule.a_minus, *rule.bounds)
         terms = (pre_at_post, post_at_pre)
     elif type(rule) is DiehlCookSTDP:
         kind = K.DIEHL_COOK
-        par = (rule.learning_rate, rule.x_tar, rule.mu, rule.w_max)
+        par = (rule.learning_rate, rule.x_tar, rule.mu, rule.bounds[1])
         terms = (pre_at_post,)
     elif type(rule) is TripletSTDP:
         # r1 at post spikes times a2_plus + a3_plus * o2; o1 at pre spikes
@@ -150,7 +150,11 @@ def _rule_form(rule, dtype, dt, n_samples, n_steps):
             (K.POST_TRACE_AT_PRE, 0, 1, rule.a2_minus, rule.a3_minus),
         )
     elif type(rule) is SimplifiedSTDP:
-        kind, par = K.SIMPLIFIED, (rule.a_plus, rule.a_minus)
+        w_min, w_max = rule.bounds
+        kind, par = (
+            K.SIMPLIFIED,
+            (rule.a_plus, rule.a_minus, w_min, w_max, w_max - w_min),
+        )
         threshold = _fired_threshold(rule, dtype, dt, n_steps)
         terms = ((K.PRE_FIRED_AT_POST, 0, -1, threshold, 0.0),)
     elif type(rule) is Hebbian:

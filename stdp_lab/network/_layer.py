@@ -110,10 +110,22 @@ class Layer(BaseEstimator):
         check_scalar(self.w_init, "w_init", numbers.Real, low=0.0, high=1.0)
         if self.norm is not None:
             check_scalar(self.norm, "norm", numbers.Real, low=0.0, low_inclusive=False)
+            n_inputs = self.connectivity.patch_size
+            if self.w_min < 0 or not (
+                n_inputs * self.w_min <= self.norm <= n_inputs * self.w_max
+            ):
+                raise ValueError(
+                    f"norm={self.norm!r} cannot be reached by {n_inputs} incoming "
+                    f"weights in [w_min, w_max] = [{self.w_min!r}, {self.w_max!r}]: "
+                    "normalisation needs w_min >= 0 and patch_size * w_min <= norm "
+                    "<= patch_size * w_max"
+                )
         neuron = make_neuron("adaptive_lif" if self.neuron is None else self.neuron)
         competition = make_competition(self.competition)
         competition._check()
-        rule = None if self.rule is None else make_rule(self.rule)
+        rule = None
+        if self.rule is not None:  # the rule reads the layer's bounds
+            rule = make_rule(self.rule)._with_bounds(self.w_min, self.w_max)
         return neuron, competition, rule
 
     @property
@@ -135,13 +147,66 @@ class Layer(BaseEstimator):
         return LayerParams(weights, theta)
 
     def normalise(self, weights: np.ndarray) -> np.ndarray:
-        """Scale each neuron's incoming weights to sum to ``norm`` (in place)."""
+        """Scale each neuron's incoming weights to sum to ``norm``, inside the
+        bounds (in place).
+
+        A neuron's weights are multiplied by the one factor :math:`s` that
+        makes :math:`\\sum_k \\mathrm{clip}(s w_k, w_{min}, w_{max})` equal
+        ``norm``: plain scaling (Diehl & Cook 2015) unless it would push
+        weights past ``w_max``, which then stay at ``w_max`` while the others
+        grow to make up the sum. The weights always stay in ``[w_min, w_max]``;
+        the sum is ``norm`` (to rounding) unless even every non-zero weight at
+        ``w_max`` cannot reach it, and then those weights are all ``w_max``.
+        Neurons whose weights are all zero are left alone.
+        """
         if self.norm is None:
             return weights
         total = weights.sum(axis=1, keepdims=True)  # (1|L, 1, F)
         np.divide(self.norm, total, out=total, where=total > 0)
         weights *= total
+        outside = (weights.max(axis=1) > self.w_max) | (
+            weights.min(axis=1) < self.w_min
+        )
+        if outside.any():  # (1|L, F): the few neurons scaling pushed out
+            rows, cols = np.nonzero(outside)
+            columns = weights[rows, :, cols]  # (n, K)
+            weights[rows, :, cols] = _scale_within(
+                columns, self.norm, self.w_min, self.w_max
+            )
         return weights
+
+
+def _scale_within(columns, norm, w_min, w_max, n_iter=100):
+    """``clip(s * columns, w_min, w_max)`` with, per row, the factor ``s >= 0``
+    whose clipped row sums to ``norm`` (the largest reachable sum if none).
+
+    The clipped sum grows with ``s`` (the weights are >= 0), so ``s`` is found
+    by bisection; the rows' free weights then get the exact factor.
+    """
+    work = columns.astype(np.float64)
+    low = np.zeros(len(work))
+    high = np.ones(len(work))
+    smallest = np.where(work > 0, work, np.inf).min(axis=1)  # inf: all zero
+    while True:  # grow the bracket until its top reaches norm (or saturates)
+        short = (np.clip(work * high[:, None], w_min, w_max).sum(axis=1) < norm) & (
+            high * smallest < w_max
+        )
+        if not short.any():
+            break
+        high[short] *= 2.0
+    for _ in range(n_iter):
+        mid = 0.5 * (low + high)
+        over = np.clip(work * mid[:, None], w_min, w_max).sum(axis=1) >= norm
+        high = np.where(over, mid, high)
+        low = np.where(over, low, mid)
+    scaled = work * high[:, None]
+    top, bottom = scaled >= w_max, scaled <= w_min
+    free = ~(top | bottom)
+    rest = norm - w_max * top.sum(axis=1) - w_min * bottom.sum(axis=1)
+    free_sum = np.where(free, work, 0.0).sum(axis=1)
+    exact = np.divide(rest, free_sum, out=high.copy(), where=free_sum > 0)
+    scaled = np.clip(work * exact[:, None], w_min, w_max)
+    return scaled.astype(columns.dtype, copy=False)
 
 
 def _has_theta(neuron, layer_shape) -> bool:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import NamedTuple
 
 import numpy as np
@@ -130,7 +131,26 @@ class Rule(BaseEstimator):
     :meth:`pre_traces`, :meth:`post_traces` and :meth:`delta`. A rule with a
     running quantity (BCM's threshold) also overrides :meth:`initial_state`;
     its ``delta`` then returns ``(dw, new_state)``.
+
+    The weight bounds belong to the layer (``Layer.w_min``, ``Layer.w_max``),
+    which clips to them after every update. A rule whose change depends on
+    the distance to the bounds (soft bounds) reads them from :attr:`bounds`:
+    the layer runs a copy of its rule that carries its bounds
+    (:meth:`_with_bounds`); a rule used on its own has bounds (0, 1).
     """
+
+    #: ``(w_min, w_max)`` of the layer running the rule (see :meth:`_with_bounds`).
+    bounds = (0.0, 1.0)
+
+    def _with_bounds(self, w_min, w_max) -> Rule:
+        """A shallow copy of the rule that reads the bounds ``(w_min, w_max)``
+        (the layer's; this rule is left as it is)."""
+        bounds = (float(w_min), float(w_max))
+        if bounds == self.bounds:
+            return self
+        rule = copy.copy(self)
+        rule.bounds = bounds
+        return rule
 
     def _check(self) -> None:
         """Raise ValueError/TypeError naming a bad hyperparameter.

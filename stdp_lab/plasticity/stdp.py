@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_choice, check_scalar
+from .._validation import check_choice
 from ._base import (
     _NO_DECAY_MS,
     Activity,
@@ -35,15 +35,13 @@ class PairSTDP(Rule):
         ``"additive"``: the change does not depend on the weight (Song et al.
         2000). ``"multiplicative"``: soft bounds, potentiation scales with
         ``w_max - w`` and depression with ``w - w_min`` (van Rossum et al.
-        2000).
+        2000), the bounds being those of the layer that runs the rule
+        (:attr:`Rule.bounds`).
     pairing : {"all", "nearest"}, default="all"
         ``"all"``: every earlier spike pairs (traces of mode ``"add"``);
         ``"nearest"``: only the latest spike on the other side pairs (traces of
         mode ``"reset"``; the symmetric nearest-spike scheme of Morrison et al.
         2008).
-    w_min, w_max : float, default=0.0, 1.0
-        Soft bounds of the multiplicative rule (unused when additive); the
-        layer applies hard bounds itself.
 
     Notes
     -----
@@ -106,8 +104,6 @@ class PairSTDP(Rule):
         tau_post=20.0,
         weight_dependence="additive",
         pairing="all",
-        w_min=0.0,
-        w_max=1.0,
     ):
         self.a_plus = a_plus
         self.a_minus = a_minus
@@ -115,8 +111,6 @@ class PairSTDP(Rule):
         self.tau_post = tau_post
         self.weight_dependence = weight_dependence
         self.pairing = pairing
-        self.w_min = w_min
-        self.w_max = w_max
 
     def _validate(self) -> None:
         _check_nonnegative(self, "a_plus", "a_minus")
@@ -127,12 +121,6 @@ class PairSTDP(Rule):
             ("additive", "multiplicative"),
         )
         check_choice(self.pairing, "pairing", ("all", "nearest"))
-        check_scalar(self.w_min, "w_min")
-        check_scalar(self.w_max, "w_max")
-        if self.w_max <= self.w_min:
-            raise ValueError(
-                f"w_max must be > w_min, got w_min={self.w_min!r}, w_max={self.w_max!r}"
-            )
 
     def _mode(self) -> str:
         return "add" if self.pairing == "all" else "reset"
@@ -164,9 +152,8 @@ class PairSTDP(Rule):
         if self.weight_dependence == "additive":
             return self.a_plus * ltp - self.a_minus * ltd
         w = _as(weights, ltp.dtype)  # broadcastable to (L,K,F)
-        return (
-            self.a_plus * (self.w_max - w) * ltp - self.a_minus * (w - self.w_min) * ltd
-        )
+        w_min, w_max = self.bounds
+        return self.a_plus * (w_max - w) * ltp - self.a_minus * (w - w_min) * ltd
 
 
 class TripletSTDP(Rule):
@@ -283,8 +270,8 @@ class SimplifiedSTDP(Rule):
     When a postsynaptic neuron fires, each of its synapses is potentiated if its
     presynaptic neuron fired earlier in the presentation (or within ``window``
     ms) and depressed otherwise, by an amount that vanishes at the weight
-    bounds 0 and 1. The precise time difference does not matter, only the
-    order. Weights are assumed to lie in [0, 1].
+    bounds (the layer's, :attr:`Rule.bounds`: 0 and 1 in the papers). The
+    precise time difference does not matter, only the order.
 
     Parameters
     ----------
@@ -306,7 +293,11 @@ class SimplifiedSTDP(Rule):
     .. math::
 
         \\Delta w = \\sum_s S^{post}_{slf}\\,
-            [A_+ f_{slk} - A_- (1 - f_{slk})]\\; w (1 - w).
+            [A_+ f_{slk} - A_- (1 - f_{slk})]\\;
+            \\frac{(w - w_{min})(w_{max} - w)}{w_{max} - w_{min}},
+
+    which is the papers' :math:`w (1 - w)` for bounds 0 and 1, and the same
+    rule for the weight rescaled to [0, 1] for other bounds.
 
     "Fired earlier" is read from a presynaptic trace of mode ``"reset"``: with
     ``window`` None the trace never decays and ``f = trace > 0``; otherwise its
@@ -361,7 +352,8 @@ class SimplifiedSTDP(Rule):
         n_ltp = _outer(fired, post_spikes)  # (L,K,F)
         n_post = post_spikes.sum(axis=0)[:, None, :]  # (B,L,F) -> (L,1,F)
         w = _as(weights, dtype)  # broadcastable to (L,K,F)
-        soft = w * (1.0 - w)
+        w_min, w_max = self.bounds
+        soft = (w - w_min) * (w_max - w) / dtype.type(w_max - w_min)
         return (self.a_plus * n_ltp - self.a_minus * (n_post - n_ltp)) * soft
 
 
@@ -385,9 +377,8 @@ class DiehlCookSTDP(Rule):
         Time constant of the presynaptic trace in ms (all-to-all: +1 per spike).
     mu : float, default=0.0
         Exponent of the soft weight dependence :math:`(w_{max} - w)^{\\mu}`
-        (0: none).
-    w_max : float, default=1.0
-        Upper weight bound used by the weight dependence.
+        (0: none), with the upper bound of the layer that runs the rule
+        (:attr:`Rule.bounds`).
 
     Notes
     -----
@@ -411,17 +402,15 @@ class DiehlCookSTDP(Rule):
     (eq. 2 and Methods, "Learning").
     """
 
-    def __init__(self, learning_rate=4e-4, x_tar=1.0, tau_pre=5.0, mu=0.0, w_max=1.0):
+    def __init__(self, learning_rate=4e-4, x_tar=1.0, tau_pre=5.0, mu=0.0):
         self.learning_rate = learning_rate
         self.x_tar = x_tar
         self.tau_pre = tau_pre
         self.mu = mu
-        self.w_max = w_max
 
     def _validate(self) -> None:
         _check_nonnegative(self, "learning_rate", "x_tar", "mu")
         _check_positive(self, "tau_pre")
-        check_scalar(self.w_max, "w_max")
 
     def pre_traces(self) -> tuple[TraceSpec, ...]:
         self._check()
@@ -451,5 +440,5 @@ class DiehlCookSTDP(Rule):
         dw = self.learning_rate * (towards - self.x_tar * n_post)  # (L,K,F)
         if self.mu:
             w = _as(weights, dtype)  # broadcastable to (L,K,F)
-            dw = dw * np.maximum(self.w_max - w, 0.0) ** self.mu
+            dw = dw * np.maximum(self.bounds[1] - w, 0.0) ** self.mu
         return dw.astype(dtype, copy=False)
