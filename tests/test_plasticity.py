@@ -631,3 +631,61 @@ def test_outer_equals_einsum_at_every_sparsity(pre_density, post_density, dtype)
     got = _outer(pre, post)
     assert got.shape == (L, K, F)
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    name=st.sampled_from(RULES),
+    engine=st.sampled_from(["numpy", "numba"]),
+    bounds=st.sampled_from([(0.0, 1.0), (0.2, 0.5), (-1.0, 2.0)]),
+    rate=st.floats(0.0, 1.0),
+    n_steps=st.integers(1, 40),
+    update_every=st.sampled_from([None, 1, 7]),
+    strong=st.booleans(),
+    norm=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_every_rule_keeps_weights_finite_and_in_bounds(
+    name, engine, bounds, rate, n_steps, update_every, strong, norm, seed
+):
+    """Any spike trains, any rule, either engine: after learning every weight is
+    finite and inside the layer's [w_min, w_max], normalised or not (with large
+    learning rates too, which push weights into the bounds)."""
+    pytest.importorskip("numba") if engine == "numba" else None
+    from stdp_lab.network import simulate as run
+    from stdp_lab.neurons import LIF
+
+    rng = np.random.default_rng(seed)
+    rule = make_rule(name)
+    if strong:  # every learning rate of the rule 100 times larger
+        rates = {
+            k: v * 100
+            for k, v in rule.get_params().items()
+            if k.startswith(("a_", "a2_", "a3_", "learning_rate"))
+        }
+        rule.set_params(**rates)
+    w_min, w_max = bounds
+    n_inputs = 12
+    layer = Layer(
+        Dense(n_inputs, n_filters=3),
+        neuron=LIF(tau_mem=10.0, v_thresh=0.3),
+        rule=rule,
+        w_min=w_min,
+        w_max=w_max,
+        norm=n_inputs * (w_min + 0.3 * (w_max - w_min))
+        if norm and w_min >= 0
+        else None,
+    )
+    params = layer.initial_params(rng)
+    spikes = rng.random((n_steps, 4, n_inputs)) < rate  # (T, B, N)
+    out = run(
+        [layer],
+        [params],
+        list(spikes),
+        learn=True,
+        update_every=update_every,
+        engine=engine,
+    )
+    weights = out.params[0].weights
+    assert np.isfinite(weights).all()
+    assert weights.min() >= w_min and weights.max() <= w_max
