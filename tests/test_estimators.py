@@ -1,7 +1,10 @@
 """SpikingFeatureLearner and SpikeCountClassifier as scikit-learn users meet them."""
 
+import _thread
 import copy
 import pickle
+import threading
+import time
 import warnings
 
 import joblib
@@ -549,6 +552,38 @@ def test_interrupted_partial_fit_leaves_everything_as_before(digits):
     np.testing.assert_array_equal(model.weights_, reference.weights_)
     np.testing.assert_array_equal(model.thresholds_, reference.thresholds_)
     assert model.n_samples_seen_ == reference.n_samples_seen_ == 48
+
+
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+@pytest.mark.parametrize("method", ["fit", "partial_fit", "transform"])
+def test_ctrl_c_from_a_timer_leaves_the_model_as_before(digits, method, engine):
+    """KeyboardInterrupt raised in the main thread by a timer, in the middle of
+    a long fit, partial_fit or transform (on the compiled engine while its
+    threads run): the model is left exactly as before, random state included,
+    so that the next calls give what an untouched copy gives."""
+    if engine == "numba":
+        pytest.importorskip("numba")
+    X = digits[0]
+    model = small(engine=engine, n_timesteps=100).fit(X[:32])
+    untouched = copy.deepcopy(model)
+    long_X = np.tile(X, (4, 1))  # several seconds of work
+    timer = threading.Timer(0.2, _thread.interrupt_main)
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            getattr(model, method)(long_X)
+            time.sleep(5)  # if the call ended first, the interrupt lands here
+    finally:
+        timer.cancel()
+    assert sorted(vars(model)) == sorted(vars(untouched))
+    for follow_up in ("partial_fit", "transform"):
+        got = getattr(model, follow_up)(X[32:64])
+        expected = getattr(untouched, follow_up)(X[32:64])
+        if follow_up == "transform":
+            np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(model.weights_, untouched.weights_)
+    np.testing.assert_array_equal(model.thresholds_, untouched.thresholds_)
+    assert model.n_samples_seen_ == untouched.n_samples_seen_ == 64
 
 
 @pytest.mark.parametrize("engine", ["numpy", "numba"])
