@@ -2,6 +2,7 @@
 
 import _thread
 import copy
+import gc
 import pickle
 import threading
 import time
@@ -603,6 +604,25 @@ def test_overflowing_rule_raises_and_leaves_the_model_unchanged(digits, engine):
         with pytest.raises(ValueError, match="not finite"):
             model.set_params(rule=huge).partial_fit(X)
     np.testing.assert_array_equal(model.weights_, weights)
+
+
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+def test_calls_leave_no_reference_cycles(digits, engine):
+    """partial_fit and transform free everything they built when they return:
+    no reference cycle (one held the numpy engine's per-batch arrays until the
+    garbage collector's rare full pass, so a long stream's memory grew)."""
+    if engine == "numba":
+        pytest.importorskip("numba")
+    X = digits[0][:64]
+    model = small(engine=engine, competition="wta").fit(X[:16])
+    gc.collect()
+    gc.disable()
+    try:
+        model.partial_fit(X)
+        model.transform(X)
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
 
 
 def test_n_jobs_zero_is_refused_at_fit(digits):

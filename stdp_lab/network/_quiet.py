@@ -123,7 +123,10 @@ class QuietWindows:
         self.n_filters = n_filters
         self.n_groups = n_samples * n_locations
         competition = population.competition
-        self.select = self._select if competition.k == 1 and n_filters > 1 else None
+        # A flag, not the bound method: an attribute holding self._select would
+        # make a reference cycle, kept (with the layer's arrays) until the
+        # garbage collector's rare full pass.
+        self.one_winner = competition.k == 1 and n_filters > 1
         self.inhibits = competition.inhibits
         self.spikes = np.zeros(population.shape, dtype=bool)  # this step's
         self.spiked = np.zeros(0, dtype=np.intp)  # their flat indices
@@ -254,7 +257,10 @@ class QuietWindows:
             inhibition[own] -= competition.inhibition  # not by its own spike
             current = current - inhibition
         spikes, local, self.state = population.neuron._step(
-            self.state, current, population.dt, select=self.select
+            self.state,
+            current,
+            population.dt,
+            select=self._select if self.one_winner else None,
         )
         spiked = self.ids[local]
         population.counts.reshape(-1)[spiked] += 1
