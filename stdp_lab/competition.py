@@ -35,7 +35,7 @@ import numbers
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from ._validation import check_choice, check_scalar
+from ._validation import Interval, check_choice, none, validate_params
 
 __all__ = ["Competition", "make_competition", "COMPETITIONS"]
 
@@ -68,6 +68,13 @@ class Competition(BaseEstimator):
     array([[[False,  True, False]]])
     """
 
+    _parameter_constraints = {
+        "k": [none, Interval(numbers.Integral, 1, None)],
+        "inhibition": Interval(numbers.Real, 0.0, None),
+        "inhibition_between": Interval(numbers.Real, 0.0, None),
+        "neighbourhood": [none, Interval(numbers.Integral, 1, None)],
+    }
+
     def __init__(
         self, k=None, inhibition=0.0, inhibition_between=0.0, neighbourhood=None
     ):
@@ -77,14 +84,7 @@ class Competition(BaseEstimator):
         self.neighbourhood = neighbourhood
 
     def _check(self):
-        if self.k is not None:
-            check_scalar(self.k, "k", numbers.Integral, low=1)
-        check_scalar(self.inhibition, "inhibition", numbers.Real, low=0.0)
-        check_scalar(
-            self.inhibition_between, "inhibition_between", numbers.Real, low=0.0
-        )
-        if self.neighbourhood is not None:
-            check_scalar(self.neighbourhood, "neighbourhood", numbers.Integral, low=1)
+        validate_params(self, self._parameter_constraints)
 
     @property
     def inhibits(self) -> bool:

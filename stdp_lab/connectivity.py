@@ -41,7 +41,14 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 
-from ._validation import check_pair, check_rng, check_scalar, check_shape
+from ._validation import (
+    Interval,
+    Pair,
+    Shape,
+    check_rng,
+    check_scalar,
+    validate_params,
+)
 
 __all__ = [
     "Connectivity",
@@ -72,11 +79,6 @@ SPARSE_MAX_FRACTION = 0.04
 SPARSE_MIN_SIZE = 50_000
 
 
-def _check_input_shape(input_shape, ndims: tuple[int, ...]) -> tuple[int, ...]:
-    """``input_shape`` as a tuple of positive ints with a length in ``ndims``."""
-    return check_shape(input_shape, "input_shape", ndims)
-
-
 def _check_x(x, n_inputs: int, input_shape) -> np.ndarray:
     """Check that ``x`` is a 2-D array (n_samples, n_inputs) of bools or numbers."""
     x = np.asarray(x)
@@ -103,34 +105,36 @@ def _current_dtype(x: np.ndarray, weights: np.ndarray) -> np.dtype:
 class Connectivity(BaseEstimator):
     """Base class: a layer's geometry as locations x kernel x filters.
 
-    Subclasses define ``_build_geometry`` returning a dict with ``n_inputs``,
-    ``output_grid`` (rows, cols), ``index`` (an int array (L, K) into the
-    flattened input) and ``shared`` (whether all locations share one weight
-    set). The geometry is computed on first use and cached; the cache is
-    rebuilt whenever a constructor parameter changes (``set_params``).
+    Subclasses declare their parameters' ``_parameter_constraints`` and define
+    ``_build_geometry(params)``, which receives them checked and returns a
+    dict with ``n_inputs``, ``output_grid`` (rows, cols), ``index`` (an int
+    array (L, K) into the flattened input) and ``shared`` (whether all
+    locations share one weight set). The geometry is computed on first use and
+    cached; the cache is rebuilt whenever a parameter changes (``set_params``).
     """
 
-    # Names of the constructor parameters the geometry depends on.
-    _geometry_params: tuple[str, ...] = ()
+    #: name -> constraint of every parameter (the geometry depends on them all).
+    _parameter_constraints: dict = {}
 
     # --- geometry -----------------------------------------------------------
     def __setattr__(self, name, value):
-        # Setting a geometry parameter (directly or through set_params) drops the
-        # cached geometry, so that reading it stays a dictionary look-up: the
+        # Setting a parameter (directly or through set_params) drops the cached
+        # geometry, so that reading it stays a dictionary look-up: the
         # simulator reads it at every time step.
-        if name in self._geometry_params:
+        if name in self._parameter_constraints:
             self.__dict__.pop("_geometry_cache", None)
         super().__setattr__(name, value)
 
     def _geometry(self) -> dict:
         cached = self.__dict__.get("_geometry_cache")
         if cached is None:
-            cached = self._build_geometry()
+            params = validate_params(self, self._parameter_constraints)
+            cached = self._build_geometry(params)
             cached["index"].setflags(write=False)
             self._geometry_cache = cached
         return cached
 
-    def _build_geometry(self) -> dict:  # pragma: no cover - abstract
+    def _build_geometry(self, params: dict) -> dict:  # pragma: no cover - abstract
         raise NotImplementedError
 
     @property
@@ -176,7 +180,8 @@ class Connectivity(BaseEstimator):
         return self._geometry()["index"]
 
     def _n_filters(self) -> int:
-        return check_scalar(self.n_filters, "n_filters", numbers.Integral, low=1)
+        self._geometry()  # checks every parameter, n_filters among them
+        return self.n_filters
 
     # --- activity -----------------------------------------------------------
     def patches(self, x) -> np.ndarray:
@@ -359,15 +364,17 @@ class Dense(Connectivity):
     array([[[3., 3.]]])
     """
 
-    _geometry_params = ("input_shape", "n_filters")
+    _parameter_constraints = {
+        "input_shape": Shape(1, 2, 3),
+        "n_filters": Interval(numbers.Integral, 1, None),
+    }
 
     def __init__(self, input_shape, n_filters=100):
         self.input_shape = input_shape
         self.n_filters = n_filters
 
-    def _build_geometry(self) -> dict:
-        shape = _check_input_shape(self.input_shape, (1, 2, 3))
-        n_inputs = int(np.prod(shape))
+    def _build_geometry(self, params: dict) -> dict:
+        n_inputs = int(np.prod(params["input_shape"]))
         return {
             "n_inputs": n_inputs,
             "output_grid": (1, 1),
@@ -395,15 +402,20 @@ class Dense(Connectivity):
 class _Grid2D(Connectivity):
     """Shared geometry of the 2-D layers (receptive fields on an image grid)."""
 
-    _geometry_params = ("input_shape", "kernel_size", "stride", "n_filters")
+    _parameter_constraints = {
+        "input_shape": Shape(2, 3),
+        "kernel_size": Pair(),
+        "stride": Pair(),
+        "n_filters": Interval(numbers.Integral, 1, None),
+    }
     _shared = False
 
-    def _build_geometry(self) -> dict:
-        shape = _check_input_shape(self.input_shape, (2, 3))
+    def _build_geometry(self, params: dict) -> dict:
+        shape = params["input_shape"]
         height, width = shape[:2]
         n_channels = shape[2] if len(shape) == 3 else 1
-        kh, kw = check_pair(self.kernel_size, "kernel_size", low=1)
-        sh, sw = check_pair(self.stride, "stride", low=1)
+        kh, kw = params["kernel_size"]
+        sh, sw = params["stride"]
         if kh > height or kw > width:
             raise ValueError(f"kernel_size {(kh, kw)} does not fit input_shape {shape}")
         out_h = (height - kh) // sh + 1

@@ -22,7 +22,15 @@ from collections.abc import Iterator
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from ._validation import check_choice, check_intensities, check_scalar
+from ._validation import (
+    Interval,
+    Options,
+    check_choice,
+    check_intensities,
+    check_scalar,
+    none,
+    validate_params,
+)
 
 __all__ = [
     "Encoder",
@@ -224,6 +232,9 @@ class Encoder(BaseEstimator):
     boolean array per time step.
     """
 
+    #: name -> constraint of every parameter; filled by subclasses.
+    _parameter_constraints: dict = {}
+
     def steps(
         self, X, n_timesteps: int, dt: float = 1.0, seeds=None
     ) -> Iterator[np.ndarray]:
@@ -334,7 +345,9 @@ class Encoder(BaseEstimator):
         return out
 
     def _check_params(self, dt: float) -> None:
-        """Validate the encoder's parameters; subclasses override."""
+        """Validate the encoder's parameters (``_parameter_constraints``);
+        subclasses with checks involving ``dt`` extend it."""
+        validate_params(self, self._parameter_constraints)
 
     def _compiled_events(self, X, n_timesteps, dt, seeds):
         """A callable giving the spikes in :meth:`SpikeSteps.by_sample` form
@@ -413,11 +426,13 @@ class PoissonEncoder(Encoder):
     0
     """
 
+    _parameter_constraints = {"max_rate": Interval(numbers.Real, 0, None)}
+
     def __init__(self, max_rate=128.0):
         self.max_rate = max_rate
 
     def _check_params(self, dt):
-        check_scalar(self.max_rate, "max_rate", numbers.Real, low=0)
+        super()._check_params(dt)
         if self.max_rate * dt > 1000.0:
             raise ValueError(
                 f"max_rate * dt / 1000 is the spike probability per step of an "
@@ -628,14 +643,14 @@ class LatencyEncoder(Encoder):
     [[0], [5], []]
     """
 
+    _parameter_constraints = {
+        "t_max": [none, Interval(numbers.Real, 0, None, closed="neither")],
+        "kind": Options("linear"),
+    }
+
     def __init__(self, t_max=None, kind="linear"):
         self.t_max = t_max
         self.kind = kind
-
-    def _check_params(self, dt):
-        if self.t_max is not None:
-            check_scalar(self.t_max, "t_max", numbers.Real, low=0, low_inclusive=False)
-        check_choice(self.kind, "kind", ("linear",))
 
     def _events(self, X, n_timesteps, dt, seeds):
         window = n_timesteps * dt if self.t_max is None else float(self.t_max)

@@ -18,6 +18,12 @@ def diehl_cook_neuron() -> AdaptiveLIF:
     input resistance of tau_mem / dt = 100, so that an input spike of weight
     ``w`` raises the membrane by about ``w`` mV, as the paper's synapses do.
 
+    The thresholds' decay (tau_theta, 40,000 samples of 250 ms) is what keeps
+    a long stream's activity from fading: they settle where growth balances
+    decay, after a few tau_theta, and the activity of a stream of any length
+    then stays level (``benchmarks/soak.py``). A shorter tau_theta settles
+    sooner but, on MNIST, learns worse (``benchmarks/bench_homeostasis.py``).
+
     Examples
     --------
     >>> from stdp_lab.presets import diehl_cook_neuron

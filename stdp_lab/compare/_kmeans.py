@@ -11,7 +11,15 @@ from sklearn.cluster import MiniBatchKMeans
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
-from .._validation import check_pair, check_rng, check_scalar
+from .._validation import (
+    InstanceOf,
+    Interval,
+    Pair,
+    Shape,
+    check_rng,
+    none,
+    validate_params,
+)
 from ..connectivity import LocallyConnected2D
 
 
@@ -99,6 +107,22 @@ class KMeansPatchFeatures(TransformerMixin, BaseEstimator):
     (5, 288)
     """
 
+    _parameter_constraints = {
+        "image_shape": [none, Shape(2, 3)],
+        "kernel_size": Pair(),
+        "stride": Pair(),
+        "n_filters": Interval(numbers.Integral, 1, None),
+        "n_patches": Interval(numbers.Integral, 1, None),
+        "norm_epsilon": Interval(numbers.Real, 0.0, None, closed="neither"),
+        "whiten": InstanceOf(bool, np.bool_),
+        "zca_epsilon": Interval(numbers.Real, 0.0, None, closed="neither"),
+        "random_state": [
+            none,
+            Interval(numbers.Integral, 0, None),
+            InstanceOf(np.random.Generator, np.random.RandomState),
+        ],
+    }
+
     def __init__(
         self,
         image_shape=None,
@@ -121,8 +145,9 @@ class KMeansPatchFeatures(TransformerMixin, BaseEstimator):
         self.zca_epsilon = zca_epsilon
         self.random_state = random_state
 
-    def _connectivity(self, n_features: int) -> LocallyConnected2D:
-        shape = self.image_shape
+    def _connectivity(self, params: dict, n_features: int) -> LocallyConnected2D:
+        """The patch geometry, from the checked parameters ``params``."""
+        shape = params["image_shape"]
         if shape is None:
             side = int(round(math.sqrt(n_features)))
             if side * side != n_features:
@@ -132,12 +157,10 @@ class KMeansPatchFeatures(TransformerMixin, BaseEstimator):
                 )
             shape = (side, side)
         conn = LocallyConnected2D(
-            tuple(shape),
-            kernel_size=check_pair(self.kernel_size, "kernel_size"),
-            stride=check_pair(self.stride, "stride"),
-            n_filters=check_scalar(
-                self.n_filters, "n_filters", numbers.Integral, low=1
-            ),
+            shape,
+            kernel_size=params["kernel_size"],
+            stride=params["stride"],
+            n_filters=self.n_filters,
         )
         if conn.n_inputs != n_features:
             raise ValueError(
@@ -170,10 +193,8 @@ class KMeansPatchFeatures(TransformerMixin, BaseEstimator):
         self : KMeansPatchFeatures
         """
         X = validate_data(self, X, dtype=[np.float64, np.float32])
-        check_scalar(self.n_patches, "n_patches", numbers.Integral, low=1)
-        check_scalar(self.norm_epsilon, "norm_epsilon", low=0.0, low_inclusive=False)
-        check_scalar(self.zca_epsilon, "zca_epsilon", low=0.0, low_inclusive=False)
-        conn = self._connectivity(X.shape[1])
+        params = validate_params(self, self._parameter_constraints)
+        conn = self._connectivity(params, X.shape[1])
         rng = check_rng(self.random_state)
         top = float(X.max()) if X.size else 1.0
         self.input_scale_ = top if top > 0 else 1.0

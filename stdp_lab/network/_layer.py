@@ -8,10 +8,10 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from .._validation import check_scalar
-from ..competition import make_competition
-from ..neurons import make_neuron
-from ..plasticity import make_rule
+from .._validation import HasMethods, InstanceOf, Interval, none, validate_params
+from ..competition import Competition, make_competition
+from ..neurons import NeuronModel, make_neuron
+from ..plasticity import Rule, make_rule
 
 __all__ = ["Layer", "LayerParams", "SimulationResult"]
 
@@ -65,7 +65,7 @@ class Layer(BaseEstimator):
     ----------
     connectivity : Connectivity
         ``Dense``, ``LocallyConnected2D`` or ``Conv2D`` (or any object with the
-        same methods).
+        same methods and properties).
     neuron : str or NeuronModel, default=None
         Neuron model or its name; None means ``"adaptive_lif"``.
     competition : str or Competition, default=None
@@ -80,6 +80,17 @@ class Layer(BaseEstimator):
     w_init : float, default=0.3
         Initial weights are uniform in ``[w_min, w_min + w_init * (w_max - w_min)]``.
     """
+
+    _parameter_constraints = {
+        "connectivity": HasMethods("currents", "fold"),
+        "neuron": [none, InstanceOf(str, NeuronModel)],
+        "competition": [none, InstanceOf(str, Competition)],
+        "rule": [none, InstanceOf(str, Rule)],
+        "w_min": Interval(numbers.Real),
+        "w_max": Interval(numbers.Real),
+        "norm": [none, Interval(numbers.Real, 0.0, None, closed="neither")],
+        "w_init": Interval(numbers.Real, 0.0, 1.0),
+    }
 
     def __init__(
         self,
@@ -103,13 +114,12 @@ class Layer(BaseEstimator):
 
     # -- resolved parts --------------------------------------------------------
     def _parts(self):
-        check_scalar(self.w_min, "w_min", numbers.Real)
-        check_scalar(
-            self.w_max, "w_max", numbers.Real, low=self.w_min, low_inclusive=False
-        )
-        check_scalar(self.w_init, "w_init", numbers.Real, low=0.0, high=1.0)
+        validate_params(self, self._parameter_constraints)
+        if not self.w_max > self.w_min:
+            raise ValueError(
+                f"w_max must be > w_min={self.w_min!r}, got {self.w_max!r}"
+            )
         if self.norm is not None:
-            check_scalar(self.norm, "norm", numbers.Real, low=0.0, low_inclusive=False)
             n_inputs = self.connectivity.patch_size
             if self.w_min < 0 or not (
                 n_inputs * self.w_min <= self.norm <= n_inputs * self.w_max

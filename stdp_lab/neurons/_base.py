@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from .._validation import check_scalar
+from .._validation import Interval, check_scalar, validate_params
 
 SelectFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -45,35 +45,10 @@ def _param_names(cls) -> tuple[str, ...]:
     return tuple(cls._get_param_names())
 
 
-def _check_param(value, name: str, *, low=None, low_inclusive: bool = True):
-    """Return ``value`` as a float64 array after checking it is finite and >= low.
-
-    Scalars give 0-d arrays; array-likes keep their shape (per-neuron values).
-    """
-    if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        check_scalar(value, name, low=low, low_inclusive=low_inclusive)
-        return np.asarray(value, dtype=np.float64)
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        raise TypeError(
-            f"{name} must be a number or an array of numbers, got {value!r}"
-        )
-    try:
-        arr = np.asarray(value)
-    except Exception as exc:  # ragged lists and the like
-        raise ValueError(f"{name} must be an array of numbers: {exc}") from None
-    if arr.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}")
-    arr = arr.astype(np.float64)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    if low is not None:
-        bad = arr < low if low_inclusive else arr <= low
-        if np.any(bad):
-            op = ">=" if low_inclusive else ">"
-            raise ValueError(
-                f"{name} must be {op} {low} everywhere, got {arr[bad].flat[0]!r}"
-            )
-    return arr
+#: Constraints of neuron parameters: numbers, or per-neuron arrays of them.
+_REAL = Interval(numbers.Real, arrays=True)
+_POSITIVE = Interval(numbers.Real, 0.0, None, closed="neither", arrays=True)
+_NON_NEGATIVE = Interval(numbers.Real, 0.0, None, arrays=True)
 
 
 def _check_below(low_value, low_name, high_value, high_name):
@@ -129,8 +104,9 @@ def _check_dtype(dtype) -> np.dtype:
 class NeuronModel(BaseEstimator):
     """Base class of the neuron models: parameters only, state passed explicitly.
 
-    Subclasses define ``_param_checks`` (how each parameter is validated) and
-    the hooks
+    Subclasses declare ``_parameter_constraints`` (what each parameter accepts:
+    a number or a per-neuron array, see :mod:`stdp_lab._validation`) and
+    define the hooks
 
     - ``_validate(params)``: cross-parameter checks (e.g. reset below threshold);
     - ``_prepare(params, dt, dtype) -> dict``: constants for one ``dt`` and dtype
@@ -150,12 +126,12 @@ class NeuronModel(BaseEstimator):
     only.
     """
 
-    #: name -> keyword arguments of :func:`_check_param`; filled by subclasses.
-    _param_checks: dict[str, dict[str, Any]] = {}
+    #: name -> constraint of every parameter; filled by subclasses.
+    _parameter_constraints: dict = {}
 
     # -- hooks ---------------------------------------------------------------
     def _validate(self, params: dict[str, np.ndarray]) -> None:
-        """Cross-parameter checks; per-parameter ones come from ``_param_checks``."""
+        """Cross-parameter checks, after ``_parameter_constraints``."""
 
     def _prepare(self, params, dt: float, dtype: np.dtype) -> dict[str, Any]:
         raise NotImplementedError
@@ -243,9 +219,9 @@ class NeuronModel(BaseEstimator):
 
     # -- shared machinery ----------------------------------------------------
     def _checked_params(self, layer_shape) -> dict[str, np.ndarray]:
-        params = {}
-        for name in _param_names(type(self)):
-            arr = _check_param(getattr(self, name), name, **self._param_checks[name])
+        params = validate_params(self, self._parameter_constraints)
+        for name, value in params.items():
+            arr = params[name] = np.asarray(value, dtype=np.float64)
             if arr.ndim:
                 try:
                     ok = np.broadcast_shapes(arr.shape, layer_shape) == layer_shape
@@ -256,7 +232,6 @@ class NeuronModel(BaseEstimator):
                         f"{name} has shape {arr.shape}, which does not broadcast "
                         f"to the layer shape {layer_shape}"
                     )
-            params[name] = arr
         self._validate(params)
         return params
 

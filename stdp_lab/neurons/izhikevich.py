@@ -8,7 +8,15 @@ from typing import NamedTuple
 import numpy as np
 
 from .._validation import check_scalar
-from ._base import NeuronModel, _at, _cast, _check_below, _check_dt, run_current
+from ._base import (
+    _REAL,
+    NeuronModel,
+    _at,
+    _cast,
+    _check_below,
+    _check_dt,
+    run_current,
+)
 
 
 class IzhikevichState(NamedTuple):
@@ -102,7 +110,13 @@ class Izhikevich(NeuronModel):
     #: Initial membrane potential, in mV, for cells without a resting state at I = 0.
     v_fallback = -65.0
 
-    _param_checks = {"a": {}, "b": {}, "c": {}, "d": {}, "v_peak": {}}
+    _parameter_constraints = {
+        "a": _REAL,
+        "b": _REAL,
+        "c": _REAL,
+        "d": _REAL,
+        "v_peak": _REAL,
+    }
 
     def __init__(self, a=0.02, b=0.2, c=-65.0, d=8.0, v_peak=30.0):
         self.a = a

@@ -8,6 +8,9 @@ from typing import NamedTuple
 import numpy as np
 
 from ._base import (
+    _NON_NEGATIVE,
+    _POSITIVE,
+    _REAL,
     LIFState,
     NeuronModel,
     _at,
@@ -104,13 +107,13 @@ class LIF(NeuronModel):
     [[0, 11, 20]]
     """
 
-    _param_checks = {
-        "tau_mem": {"low": 0.0, "low_inclusive": False},
-        "v_rest": {},
-        "v_reset": {},
-        "v_thresh": {},
-        "t_ref": {"low": 0.0},
-        "resistance": {"low": 0.0, "low_inclusive": False},
+    _parameter_constraints = {
+        "tau_mem": _POSITIVE,
+        "v_rest": _REAL,
+        "v_reset": _REAL,
+        "v_thresh": _REAL,
+        "t_ref": _NON_NEGATIVE,
+        "resistance": _POSITIVE,
     }
 
     def __init__(
@@ -197,11 +200,11 @@ class IF(NeuronModel):
        Cambridge University Press.
     """
 
-    _param_checks = {
-        "v_thresh": {},
-        "v_reset": {},
-        "t_ref": {"low": 0.0},
-        "capacitance": {"low": 0.0, "low_inclusive": False},
+    _parameter_constraints = {
+        "v_thresh": _REAL,
+        "v_reset": _REAL,
+        "t_ref": _NON_NEGATIVE,
+        "capacitance": _POSITIVE,
     }
 
     def __init__(self, v_thresh=1.0, v_reset=0.0, t_ref=0.0, capacitance=1.0):
@@ -252,7 +255,13 @@ class AdaptiveLIF(LIF):
         Threshold increase at each spike (>= 0).
     tau_theta : float or array-like, default=1e7
         Decay time constant of the threshold increase, in ms (> 0); the default
-        (about 2.8 h) makes the adaptation nearly permanent, as in [1]_.
+        (about 2.8 h) is that of [1]_. It is the homeostasis's memory: a neuron
+        firing at rate :math:`r` settles where growth and decay balance,
+        :math:`\\theta \\approx \\theta_+ r \\tau_\\theta`, after a few
+        :math:`\\tau_\\theta` of simulated time (with 250 ms per sample, the
+        default is 40,000 samples). A shorter one settles sooner and keeps the
+        activity of a long stream level; a longer one lets the thresholds keep
+        growing over the stream, so the activity fades.
 
     Notes
     -----
@@ -274,10 +283,10 @@ class AdaptiveLIF(LIF):
        Neurosci. 9:99.
     """
 
-    _param_checks = {
-        **LIF._param_checks,
-        "theta_plus": {"low": 0.0},
-        "tau_theta": {"low": 0.0, "low_inclusive": False},
+    _parameter_constraints = {
+        **LIF._parameter_constraints,
+        "theta_plus": _NON_NEGATIVE,
+        "tau_theta": _POSITIVE,
     }
 
     def __init__(

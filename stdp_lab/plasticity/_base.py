@@ -4,17 +4,22 @@
 from __future__ import annotations
 
 import copy
+import numbers
 from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from .._validation import check_scalar
+from .._validation import Interval, validate_params
 
 # A time constant long enough that a trace never decays within any realistic
 # presentation (exp(-dt / 1e12) is 1 in float32 and within 1e-12 of it in
 # float64); kept finite so that the simulator's checks on tau still apply.
 _NO_DECAY_MS = 1e12
+
+#: Constraints of the rules' hyperparameters (``Rule._parameter_constraints``).
+_POSITIVE = Interval(numbers.Real, 0.0, None, closed="neither")
+_NON_NEGATIVE = Interval(numbers.Real, 0.0, None)
 
 
 class TraceSpec(NamedTuple):
@@ -127,7 +132,9 @@ class Rule(BaseEstimator):
     """Base class of the plasticity rules.
 
     Subclasses store their hyperparameters unchanged in ``__init__`` (no
-    arrays, no callables), check them in ``_check`` and implement
+    arrays, no callables), declare what each accepts in
+    ``_parameter_constraints`` (see :mod:`stdp_lab._validation`; checked by
+    :meth:`_check`) and implement
     :meth:`pre_traces`, :meth:`post_traces` and :meth:`delta`. A rule with a
     running quantity (BCM's threshold) also overrides :meth:`initial_state`;
     its ``delta`` then returns ``(dw, new_state)``.
@@ -142,6 +149,9 @@ class Rule(BaseEstimator):
     #: ``(w_min, w_max)`` of the layer running the rule (see :meth:`_with_bounds`).
     bounds = (0.0, 1.0)
 
+    #: name -> constraint of every hyperparameter; filled by subclasses.
+    _parameter_constraints: dict = {}
+
     def _with_bounds(self, w_min, w_max) -> Rule:
         """A shallow copy of the rule that reads the bounds ``(w_min, w_max)``
         (the layer's; this rule is left as it is)."""
@@ -155,18 +165,19 @@ class Rule(BaseEstimator):
     def _check(self) -> None:
         """Raise ValueError/TypeError naming a bad hyperparameter.
 
-        Subclasses put their checks in ``_validate``; ``_check`` runs them only
-        when a hyperparameter changed since the last successful check, since
-        ``delta`` calls it at every step.
+        Checks ``_parameter_constraints``, then the cross-parameter checks of
+        ``_validate``, only when a hyperparameter changed since the last
+        successful check, since ``delta`` calls it at every step.
         """
         values = tuple(v for k, v in vars(self).items() if k != "_checked_values")
         if vars(self).get("_checked_values") == values:
             return
+        validate_params(self, self._parameter_constraints)
         self._validate()
         self._checked_values = values
 
     def _validate(self) -> None:
-        """Check every hyperparameter; raise naming the first bad one."""
+        """Checks that involve several hyperparameters (none by default)."""
 
     def pre_traces(self) -> tuple[TraceSpec, ...]:
         """Presynaptic traces the rule reads, in the order of ``pre.traces``."""
@@ -237,13 +248,3 @@ class Rule(BaseEstimator):
             Or ``(dw, new_state)`` for rules with a state.
         """
         raise NotImplementedError
-
-
-def _check_positive(rule, *names) -> None:
-    for name in names:
-        check_scalar(getattr(rule, name), name, low=0.0, low_inclusive=False)
-
-
-def _check_nonnegative(rule, *names) -> None:
-    for name in names:
-        check_scalar(getattr(rule, name), name, low=0.0)

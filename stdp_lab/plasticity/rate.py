@@ -6,12 +6,12 @@ import numpy as np
 
 from .._validation import check_scalar
 from ._base import (
+    _NON_NEGATIVE,
+    _POSITIVE,
     Activity,
     Rule,
     TraceSpec,
     _as,
-    _check_nonnegative,
-    _check_positive,
     _float_dtype,
     _outer,
 )
@@ -63,14 +63,16 @@ class Hebbian(_RateRule):
     Cambridge University Press.
     """
 
+    _parameter_constraints = {
+        "learning_rate": _NON_NEGATIVE,
+        "decay": _NON_NEGATIVE,
+        "tau": _POSITIVE,
+    }
+
     def __init__(self, learning_rate=1e-4, decay=1e-6, tau=20.0):
         self.learning_rate = learning_rate
         self.decay = decay
         self.tau = tau
-
-    def _validate(self) -> None:
-        _check_nonnegative(self, "learning_rate", "decay")
-        _check_positive(self, "tau")
 
     def delta(self, pre: Activity, post: Activity, weights, state=None):
         self._check()
@@ -108,13 +110,11 @@ class Oja(_RateRule):
     analyzer. J. Math. Biol. 15, 267-273.
     """
 
+    _parameter_constraints = {"learning_rate": _NON_NEGATIVE, "tau": _POSITIVE}
+
     def __init__(self, learning_rate=1e-3, tau=20.0):
         self.learning_rate = learning_rate
         self.tau = tau
-
-    def _validate(self) -> None:
-        _check_nonnegative(self, "learning_rate")
-        _check_positive(self, "tau")
 
     def delta(self, pre: Activity, post: Activity, weights, state=None):
         self._check()
@@ -170,15 +170,18 @@ class BCM(_RateRule):
     BCM theory of visual cortical plasticity. Neural Networks 5, 3-17.
     """
 
+    _parameter_constraints = {
+        "learning_rate": _NON_NEGATIVE,
+        "tau": _POSITIVE,
+        "tau_theta": _POSITIVE,
+        "theta_init": _NON_NEGATIVE,
+    }
+
     def __init__(self, learning_rate=1e-4, tau=20.0, tau_theta=1000.0, theta_init=0.0):
         self.learning_rate = learning_rate
         self.tau = tau
         self.tau_theta = tau_theta
         self.theta_init = theta_init
-
-    def _validate(self) -> None:
-        _check_nonnegative(self, "learning_rate", "theta_init")
-        _check_positive(self, "tau", "tau_theta")
 
     def initial_state(self, shape, dtype=np.float64) -> np.ndarray:
         """Threshold of shape ``(n_locations, n_filters)``, filled with theta_init."""

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_choice
+from .._validation import Options, none
 from ._base import (
     _NO_DECAY_MS,
+    _NON_NEGATIVE,
+    _POSITIVE,
     Activity,
     Rule,
     TraceSpec,
     _as,
-    _check_nonnegative,
-    _check_positive,
     _float_dtype,
     _outer,
 )
@@ -96,6 +96,15 @@ class PairSTDP(Rule):
     True
     """
 
+    _parameter_constraints = {
+        "a_plus": _NON_NEGATIVE,
+        "a_minus": _NON_NEGATIVE,
+        "tau_pre": _POSITIVE,
+        "tau_post": _POSITIVE,
+        "weight_dependence": Options("additive", "multiplicative"),
+        "pairing": Options("all", "nearest"),
+    }
+
     def __init__(
         self,
         a_plus=0.01,
@@ -111,16 +120,6 @@ class PairSTDP(Rule):
         self.tau_post = tau_post
         self.weight_dependence = weight_dependence
         self.pairing = pairing
-
-    def _validate(self) -> None:
-        _check_nonnegative(self, "a_plus", "a_minus")
-        _check_positive(self, "tau_pre", "tau_post")
-        check_choice(
-            self.weight_dependence,
-            "weight_dependence",
-            ("additive", "multiplicative"),
-        )
-        check_choice(self.pairing, "pairing", ("all", "nearest"))
 
     def _mode(self) -> str:
         return "add" if self.pairing == "all" else "reset"
@@ -210,6 +209,17 @@ class TripletSTDP(Rule):
     32, 1149-1164.
     """
 
+    _parameter_constraints = {
+        "a2_plus": _NON_NEGATIVE,
+        "a3_plus": _NON_NEGATIVE,
+        "a2_minus": _NON_NEGATIVE,
+        "a3_minus": _NON_NEGATIVE,
+        "tau_plus": _POSITIVE,
+        "tau_minus": _POSITIVE,
+        "tau_x": _POSITIVE,
+        "tau_y": _POSITIVE,
+    }
+
     def __init__(
         self,
         a2_plus=0.0,
@@ -229,10 +239,6 @@ class TripletSTDP(Rule):
         self.tau_minus = tau_minus
         self.tau_x = tau_x
         self.tau_y = tau_y
-
-    def _validate(self) -> None:
-        _check_nonnegative(self, "a2_plus", "a3_plus", "a2_minus", "a3_minus")
-        _check_positive(self, "tau_plus", "tau_minus", "tau_x", "tau_y")
 
     def pre_traces(self) -> tuple[TraceSpec, ...]:
         self._check()
@@ -318,15 +324,16 @@ class SimplifiedSTDP(Rule):
     recognition. Neural Networks 99, 56-67.
     """
 
+    _parameter_constraints = {
+        "a_plus": _NON_NEGATIVE,
+        "a_minus": _NON_NEGATIVE,
+        "window": [none, _POSITIVE],
+    }
+
     def __init__(self, a_plus=0.004, a_minus=0.003, window=None):
         self.a_plus = a_plus
         self.a_minus = a_minus
         self.window = window
-
-    def _validate(self) -> None:
-        _check_nonnegative(self, "a_plus", "a_minus")
-        if self.window is not None:
-            _check_positive(self, "window")
 
     def pre_traces(self) -> tuple[TraceSpec, ...]:
         self._check()
@@ -402,15 +409,18 @@ class DiehlCookSTDP(Rule):
     (eq. 2 and Methods, "Learning").
     """
 
+    _parameter_constraints = {
+        "learning_rate": _NON_NEGATIVE,
+        "x_tar": _NON_NEGATIVE,
+        "tau_pre": _POSITIVE,
+        "mu": _NON_NEGATIVE,
+    }
+
     def __init__(self, learning_rate=4e-4, x_tar=1.0, tau_pre=5.0, mu=0.0):
         self.learning_rate = learning_rate
         self.x_tar = x_tar
         self.tau_pre = tau_pre
         self.mu = mu
-
-    def _validate(self) -> None:
-        _check_nonnegative(self, "learning_rate", "x_tar", "mu")
-        _check_positive(self, "tau_pre")
 
     def pre_traces(self) -> tuple[TraceSpec, ...]:
         self._check()
