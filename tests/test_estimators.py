@@ -349,17 +349,6 @@ def test_verbose_progress_bar(digits, capsys):
     assert "sample" in loud.err
 
 
-def test_dask_backend_gives_identical_output(digits):
-    distributed = pytest.importorskip("dask.distributed")
-    X = digits[0][:200]
-    model = small().fit(X[:32])
-    expected = model.transform(X)
-    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2):
-        with joblib.parallel_backend("dask"):
-            got = model.set_params(n_jobs=2).transform(X)
-    np.testing.assert_array_equal(got, expected)
-
-
 # -- pooling -------------------------------------------------------------------
 
 
