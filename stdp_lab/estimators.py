@@ -33,7 +33,7 @@ from ._validation import (
     validate_params,
 )
 from .competition import Competition, make_competition
-from .connectivity import make_connectivity
+from .connectivity import Conv2D, make_connectivity
 from .encoding import Encoder, make_encoder
 from .network import Layer, LayerParams, resolve_engine, simulate
 from .neurons import NeuronModel, make_neuron
@@ -156,45 +156,50 @@ class SpikingFeatureLearner(
     ----------
     image_shape : tuple of int or None, default=None
         ``(height, width)`` or ``(height, width, channels)`` (channels last) of
-        the flattened samples. None: a square grayscale image when the number of
-        features is a square, otherwise a ``1 x n_features`` strip.
-    connectivity : {"local", "conv", "dense"}, default="local"
-        Locally connected (own weights per location), convolutional (shared
-        weights) or dense layer.
+        the flattened samples. None: the shape of the samples when ``X`` is an
+        array of images ``(n_samples, height, width[, channels])``; for 2-D
+        ``X``, a square grayscale image when the number of features is a
+        square, otherwise tabular data (a ``1 x n_features`` strip).
+    connectivity : {"auto", "conv", "local", "dense"}, default="auto"
+        Convolutional (one set of filters shared by every location), locally
+        connected (own filters per location) or dense layer. "auto": "conv"
+        for images of at least 16 pixels a side, "local" for smaller images
+        (8 x 8 digits have too few locations for shared, pooled filters to
+        pay), "dense" for tabular data.
     kernel_size : int, pair of int or None, default=None
-        Receptive field size. None: ``round(3 * side / 7)`` of each image side
-        (12 for 28x28 digits), the whole input for a strip.
+        Receptive field size in pixels. None: for "conv", 5/28 of each image
+        side (5 for 28 x 28 images), at least 3; for "local", 3/7 of each side
+        (3 for 8 x 8 digits); the whole input for a strip.
     stride : int, pair of int or None, default=None
-        Distance between receptive fields. None: a third of the kernel (4 for a
-        kernel of 12).
+        Distance between receptive fields. None: half the kernel for "conv" (2
+        for a kernel of 5), a third of it for "local", at least 1.
     n_filters : int, default=25
         Filters (neurons) per location.
-    pooling : int, pair of int, "global" or None, default=None
+    pooling : "auto", int, pair of int, "global" or None, default="auto"
         Sum of the spike counts of each filter over windows of the output
         location grid (spatial pooling of a convolutional layer, as in the
         pooling layers of Kheradpisheh et al. 2018 and Coates & Ng 2011, here
         a sum so that features stay spike counts). ``(ph, pw)`` (an int means
-        ``ph = pw``): non-overlapping windows of ``ph`` rows by ``pw`` columns
-        of locations, starting at the grid's top-left corner; where the grid
-        does not divide, the last row or column of windows is partial (it sums
-        the locations left, fewer than ``ph * pw``), and a window larger than
-        the grid covers all of it. "global": one sum over all locations. None:
-        no pooling, one feature per neuron. Pooling is meant for
-        ``connectivity="conv"``, where filter ``f`` is the same at every
-        location; with "local" it sums different filters of neighbouring
-        locations. It changes only ``transform``, not learning.
+        ``ph = pw``): windows of ``ph`` rows by ``pw`` columns of locations,
+        starting at the grid's top-left corner; where the grid does not
+        divide, the last row or column of windows is partial (it sums the
+        locations left, fewer than ``ph * pw``), and a window larger than the
+        grid covers all of it. "global": one sum over all locations. None: no
+        pooling, one feature per neuron. "auto": for "conv", windows of a third
+        of the grid's side at stride 1 (4 x 4 windows of the 12 x 12 locations
+        of a 28 x 28 image: features that tolerate small shifts); no pooling
+        otherwise. Pooling is meant for ``connectivity="conv"``, where filter
+        ``f`` is the same at every location; with "local" it sums different
+        filters of neighbouring locations. It changes only ``transform``, not
+        learning.
     pooling_stride : int, pair of int or None, default=None
         Distance in locations between the starts of neighbouring pooling
-        windows. None: the window itself (non-overlapping windows). A smaller
-        stride gives overlapping windows, as in the overlapping pooling of
-        Krizhevsky et al. 2012; windows start every ``(sh, sw)`` locations
-        until one reaches the end of the grid, the last one partial where the
-        stride does not fit. Ignored when ``pooling`` is None or "global". On
-        MNIST, windows of 4 x 4 of the 12 x 12 locations of
-        :func:`stdp_lab.presets.mnist_conv` at stride 1 gave a linear readout of
-        98.33% against 98.14% for 2 x 2 windows at stride 2 (trained on 50,000
-        images' features, scored on a validation split; 97.85 against 97.16%
-        trained on 10,000): see ``benchmarks/bench_mnist.py``.
+        windows. None: 1 with ``pooling="auto"``, otherwise the window itself
+        (non-overlapping windows). A smaller stride gives overlapping windows,
+        as in the overlapping pooling of Krizhevsky et al. 2012; windows start
+        every ``(sh, sw)`` locations until one reaches the end of the grid,
+        the last one partial where the stride does not fit. Ignored when
+        ``pooling`` is None or "global".
     neuron : str or NeuronModel, default=None
         None: an adaptive-threshold LIF (Diehl & Cook 2015) with
         ``resistance=20`` (an input spike of weight w raises v by about w),
@@ -373,11 +378,11 @@ class SpikingFeatureLearner(
 
     _parameter_constraints = {
         "image_shape": [none, Shape(2, 3)],
-        "connectivity": Options("local", "conv", "dense"),
+        "connectivity": Options("auto", "conv", "local", "dense"),
         "kernel_size": [none, Pair()],
         "stride": [none, Pair()],
         "n_filters": Interval(numbers.Integral, 1, None),
-        "pooling": [none, Pair(), Options("global")],
+        "pooling": [none, Pair(), Options("auto", "global")],
         "pooling_stride": [none, Pair()],
         "neuron": [none, InstanceOf(str, NeuronModel)],
         "rule": [none, InstanceOf(str, Rule)],
@@ -412,11 +417,11 @@ class SpikingFeatureLearner(
         self,
         *,
         image_shape=None,
-        connectivity="local",
+        connectivity="auto",
         kernel_size=None,
         stride=None,
         n_filters=25,
-        pooling=None,
+        pooling="auto",
         pooling_stride=None,
         neuron=None,
         rule=None,
@@ -466,9 +471,12 @@ class SpikingFeatureLearner(
         self.verbose = verbose
 
     # -- configuration ---------------------------------------------------------
-    def _image_shape(self, shape, n_features: int) -> tuple[int, int, int]:
-        """(height, width, channels) of a sample, from ``shape`` (the checked
-        ``image_shape``) or inferred."""
+    def _image_shape(self, shape, n_features: int, hint=None) -> tuple[int, int, int]:
+        """(height, width, channels) of a sample: ``shape`` (the checked
+        ``image_shape``), else ``hint`` (the images' shape of 3-D or 4-D ``X``,
+        or the fitted one), else inferred from ``n_features``."""
+        if shape is None and hint is not None:
+            shape = tuple(hint)
         if shape is None:
             side = int(round(np.sqrt(n_features)))
             if side * side == n_features:
@@ -482,38 +490,55 @@ class SpikingFeatureLearner(
             )
         return shape
 
-    def _default_kernel(self, image_shape):
+    def _architecture(self, image_shape, params):
+        """``(connectivity, kernel_size, stride)`` with "auto" and None resolved
+        for ``image_shape`` (see the parameters' documentation)."""
         height, width, _ = image_shape
-        if height == 1 or width == 1:  # a strip of tabular data: one location
-            return (height, width)
-        return (max(1, round(3 * height / 7)), max(1, round(3 * width / 7)))
+        image = height > 1 and width > 1
+        connectivity = self.connectivity
+        if connectivity == "auto":
+            if not image:
+                connectivity = "dense"
+            else:
+                connectivity = "conv" if min(height, width) >= 16 else "local"
+        if connectivity == "dense":
+            return connectivity, None, None
+        kernel, stride = params["kernel_size"], params["stride"]
+        if kernel is None:
+            if not image:  # a strip of tabular data: one location
+                kernel = (height, width)
+            elif connectivity == "conv":
+                sides = (height, width)
+                kernel = tuple(min(n, max(3, round(5 * n / 28))) for n in sides)
+            else:
+                kernel = tuple(max(1, round(3 * n / 7)) for n in (height, width))
+        if stride is None:
+            fraction = 2 if connectivity == "conv" else 3
+            stride = tuple(max(1, k // fraction) for k in kernel)
+        return connectivity, kernel, stride
 
-    def _build(self, n_features: int):
+    def _build(self, n_features: int, hint=None):
         """Validate the parameters and build (layer, encoder, image_shape,
-        transform_encoder)."""
+        transform_encoder); ``hint`` as in :meth:`_image_shape`."""
         params = validate_params(self, self._parameter_constraints)
         if self.n_jobs == 0:  # joblib's convention: >= 1, or -1 for every core
             raise ValueError(
                 "n_jobs must be a positive number of processes, or -1 for one "
                 "per core (-2 for all but one, ...), or None; got 0"
             )
-        if self.transform_stride is not None and self.connectivity != "conv":
+        image_shape = self._image_shape(params["image_shape"], n_features, hint)
+        kind, kernel, stride = self._architecture(image_shape, params)
+        if self.transform_stride is not None and kind != "conv":
             raise ValueError(
                 "transform_stride applies to shared filters only "
                 f"(connectivity='conv'), got connectivity={self.connectivity!r}"
+                + (f" (resolved to {kind!r})" if self.connectivity == "auto" else "")
             )
-        image_shape = self._image_shape(params["image_shape"], n_features)
-        if self.connectivity == "dense":
+        if kind == "dense":
             conn = make_connectivity("dense", image_shape, n_filters=self.n_filters)
         else:
-            kernel = params["kernel_size"]
-            if kernel is None:
-                kernel = self._default_kernel(image_shape)
-            stride = params["stride"]
-            if stride is None:
-                stride = (max(1, kernel[0] // 3), max(1, kernel[1] // 3))
             conn = make_connectivity(
-                self.connectivity,
+                kind,
                 image_shape,
                 kernel_size=kernel,
                 stride=stride,
@@ -564,19 +589,42 @@ class SpikingFeatureLearner(
             return self.n_timesteps
         return self.transform_timesteps
 
-    def _pooling(self, grid):
-        """The pooling window and stride in locations, or None (validated)."""
-        return resolve_pooling(self.pooling, self.pooling_stride, grid)
+    def _pooling(self, layer):
+        """The pooling window and stride in locations of ``layer``'s grid, or
+        None (validated; "auto" resolved)."""
+        grid = layer.connectivity.output_grid
+        pooling, stride = self.pooling, self.pooling_stride
+        if pooling == "auto":
+            if not isinstance(layer.connectivity, Conv2D):
+                return None
+            pooling = tuple(max(1, n // 3) for n in grid)
+            if stride is None:
+                stride = 1
+        return resolve_pooling(pooling, stride, grid)
 
     # -- learning --------------------------------------------------------------
-    def _validate_X(self, X, reset: bool) -> np.ndarray:
+    def _validate_X(self, X, reset: bool):
+        """``X`` as a 2-D float array, and the shape of its images when it was
+        given as ``(n_samples, height, width[, channels])`` (else None)."""
+        images = None
+        if isinstance(X, np.ndarray) and X.ndim in (3, 4):
+            images = X.shape[1:]
+            if min(X.shape) > 0:
+                X = X.reshape(len(X), -1)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=reset)
         if X.size and X.min() < 0:
             raise ValueError(
                 "Negative values in data passed to X: intensities must be "
                 f"non-negative, found minimum {float(X.min())!r}"
             )
-        return X
+        if not reset and images is not None:
+            fitted = self.image_shape_[: len(images)]
+            if tuple(images) != tuple(fitted):
+                raise ValueError(
+                    f"X holds images of shape {tuple(images)} but the model was "
+                    f"fitted on images of shape {self.image_shape_}"
+                )
+        return X, images
 
     def _atomic(self, method, *args):
         """Run ``method``; if it raises (or is interrupted), restore every
@@ -599,8 +647,10 @@ class SpikingFeatureLearner(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Non-negative intensities (flattened images or tabular data).
+        X : array-like of shape (n_samples, n_features) or (n_samples, height, width)
+            Non-negative intensities: flattened images or tabular data, or
+            images as an array of shape ``(n_samples, height, width[,
+            channels])``.
         y : ignored
             Accepted for pipelines.
 
@@ -620,10 +670,11 @@ class SpikingFeatureLearner(
         return self._atomic(self._fit, X, not hasattr(self, "weights_"))
 
     def _fit(self, X, reset: bool):
-        X = self._validate_X(X, reset=reset)
-        layer, encoder, image_shape, _ = self._build(X.shape[1])
+        X, images = self._validate_X(X, reset=reset)
+        hint = images if reset else self.image_shape_
+        layer, encoder, image_shape, _ = self._build(X.shape[1], hint)
         grid = self._transform_layer(layer).connectivity.output_grid
-        pooling = self._pooling(grid)
+        pooling = self._pooling(self._transform_layer(layer))
         if reset:
             rng = check_rng(self.random_state)
             params = layer.initial_params(rng, SIMULATION_DTYPE)
@@ -752,7 +803,9 @@ class SpikingFeatureLearner(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features) or (n_samples, height, width)
+            Non-negative intensities; images may also come as an array of shape
+            ``(n_samples, height, width[, channels])``.
 
         Returns
         -------
@@ -763,11 +816,11 @@ class SpikingFeatureLearner(
             each window, window-major in the same way (``pool_grid_`` windows).
         """
         check_is_fitted(self, "weights_")
-        X = self._validate_X(X, reset=False)
-        layer, _, _, encoder = self._build(X.shape[1])
+        X, _ = self._validate_X(X, reset=False)
+        layer, _, _, encoder = self._build(X.shape[1], self.image_shape_)
         layer = self._transform_layer(layer)
         grid = layer.connectivity.output_grid
-        pooling = self._pooling(grid)
+        pooling = self._pooling(layer)
         pool_grid = pooled_grid(grid, pooling)
         if pool_grid != self.pool_grid_:
             raise ValueError(

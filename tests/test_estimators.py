@@ -23,6 +23,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from stdp_lab import SpikeCountClassifier, SpikingFeatureLearner, estimators
+from stdp_lab.connectivity import Conv2D, Dense, LocallyConnected2D
 from stdp_lab.datasets import load_digits
 from stdp_lab.encoding import PoissonEncoder
 from stdp_lab.plasticity import PairSTDP, Rule, TraceSpec
@@ -138,7 +139,9 @@ def test_transform_stride_reads_the_learned_filters_on_a_finer_grid(digits):
     the nearest learned one (checked against a stride-1 model given the same
     filters and thresholds copied by an explicit loop)."""
     X = digits[0][:60]
-    conv = dict(connectivity="conv", kernel_size=3, stride=2, n_timesteps=20)
+    conv = dict(
+        connectivity="conv", kernel_size=3, stride=2, n_timesteps=20, pooling=None
+    )
     coarse = small(**conv).fit(X)  # 8 x 8 digits: 3 x 3 locations
     model = small(**conv, transform_stride=1).fit(X)  # read on 6 x 6
     np.testing.assert_array_equal(model.weights_, coarse.weights_)
@@ -398,7 +401,7 @@ def test_pooling_sums_counts_over_windows_like_a_loop(
 ):
     X = digits[0][:30]
     params = dict(connectivity="conv", kernel_size=3, stride=1, n_filters=3)
-    plain = small(**params).fit(X)
+    plain = small(**params, pooling=None).fit(X)
     pooled = small(**params, pooling=pooling, pooling_stride=pooling_stride).fit(X)
     # Pooling changes the features, never the learning.
     np.testing.assert_array_equal(plain.weights_, pooled.weights_)
@@ -420,7 +423,7 @@ def test_overlapping_pooling_equals_scipy_window_sums(digits):
     """Stride-1 windows of a convolution's counts are a box filter of them."""
     X = digits[0][:10]
     params = dict(connectivity="conv", kernel_size=3, stride=1, n_filters=2)
-    plain = small(**params).fit(X)
+    plain = small(**params, pooling=None).fit(X)
     pooled = small(**params, pooling=(2, 3), pooling_stride=1).fit(X)
     counts = plain.transform(X).reshape(10, 6, 6, 2)
     box = signal.convolve(counts, np.ones((1, 2, 3, 1)), mode="valid", method="direct")
@@ -725,3 +728,52 @@ def test_any_input_gives_a_result_or_a_named_error_and_no_change(
             pass
         else:
             assert np.all(np.isfinite(fresh.weights_))
+
+
+# -- defaults by input kind ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "shape, kind, kernel, stride, pool_grid",
+    [
+        ((28, 28), Conv2D, (5, 5), (2, 2), (9, 9)),  # 12 x 12 grid, 4 x 4 windows
+        ((20, 30), Conv2D, (4, 5), (2, 2), (7, 10)),  # 9 x 13 grid, 3 x 4 windows
+        ((8, 8), LocallyConnected2D, (3, 3), (1, 1), (6, 6)),  # no pooling
+        ((1, 30), Dense, None, None, (1, 1)),  # tabular
+    ],
+)
+def test_auto_architecture_follows_the_input(shape, kind, kernel, stride, pool_grid):
+    """connectivity="auto", pooling="auto": a pooled convolution for images of
+    at least 16 pixels a side (kernel 5/28 of the side, stride half of it,
+    windows of a third of the grid at stride 1), locally connected filters for
+    smaller images, a dense layer for tabular data."""
+    X = np.random.default_rng(0).uniform(0, 1, size=(6, shape[0] * shape[1]))
+    image_shape = shape if shape == (20, 30) else None  # not a square
+    model = small(image_shape=image_shape, n_timesteps=5).fit(X)
+    conn = model.layer_.connectivity
+    assert type(conn) is kind
+    if kernel is not None:
+        assert conn.kernel_size == kernel and conn.stride == stride
+    assert model.pool_grid_ == pool_grid
+    grid = conn.output_grid
+    n_out = pool_grid[0] * pool_grid[1] * 4
+    if kind is Conv2D:  # overlapping windows of a third of the grid, stride 1
+        assert pool_grid == tuple(g - g // 3 + 1 for g in grid)
+    assert model.transform(X).shape == (6, n_out)
+
+
+@pytest.mark.parametrize("channels", [False, True])
+def test_arrays_of_images_equal_their_flattened_rows(digits, channels):
+    """(n, H, W) and (n, H, W, C) arrays: the same model and features as the
+    flattened rows with image_shape; images of another shape are refused."""
+    X = digits[0][:40]
+    images = X.reshape(40, 8, 8, 1) if channels else X.reshape(40, 8, 8)
+    shape = (8, 8, 1) if channels else (8, 8)
+    from_images = small().fit(images)
+    from_rows = small(image_shape=shape).fit(X)
+    np.testing.assert_array_equal(from_images.weights_, from_rows.weights_)
+    assert from_images.image_shape_ == (8, 8, 1)
+    np.testing.assert_array_equal(from_images.transform(images), from_rows.transform(X))
+    np.testing.assert_array_equal(from_images.transform(X), from_rows.transform(X))
+    with pytest.raises(ValueError, match="shape"):
+        from_images.transform(X.reshape(40, 4, 16))

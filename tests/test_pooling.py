@@ -85,7 +85,7 @@ def test_pool_counts_of_unpooled_features_equal_the_pooled_learner():
         n_timesteps=20,
         random_state=0,
     )
-    plain = SpikingFeatureLearner(**params).fit(X)
+    plain = SpikingFeatureLearner(**params, pooling=None).fit(X)
     counts = plain.transform(X)
     for pooling, stride in [(2, None), (3, 1), ("global", None), ((2, 4), (1, 3))]:
         pooled = SpikingFeatureLearner(
