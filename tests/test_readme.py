@@ -148,3 +148,41 @@ def test_parser_rejects_missing_section_or_block():
         quick_start_commands("# project\n\n## Usage\n```bash\nrun\n```\n")
     with pytest.raises(LookupError):
         quick_start_commands("## Quick start\n\nNo code here.\n")
+
+
+def python_snippets(readme: str) -> list[str]:
+    """The README's Python code blocks, in order."""
+    return ["\n".join(b) for lang, b in fenced_blocks(readme) if lang == "python"]
+
+
+README_SNIPPETS = python_snippets((ROOT / "README.md").read_text())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "snippet", README_SNIPPETS, ids=[f"snippet{i}" for i in range(len(README_SNIPPETS))]
+)
+def test_readme_snippet_runs_as_written(snippet, tmp_path):
+    """Each Python block of the README runs on its own, as a new user would
+    paste it (in a fresh interpreter, in an empty folder)."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, MPLBACKEND="Agg")
+    done = subprocess.run(
+        [sys.executable, "-c", snippet],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_the_readme_is_a_guide_not_a_log():
+    """The README stays short, with its three snippets."""
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) <= 200
+    assert len(python_snippets(readme)) == 3
