@@ -48,3 +48,17 @@ def write_json(results, out) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {out}")
+
+
+def architecture(learner) -> dict:
+    """What the defaults resolved to for the data the learner was fitted on."""
+    conn = learner.layer_.connectivity
+    return {
+        "connectivity": type(conn).__name__,
+        "kernel_size": list(getattr(conn, "kernel_size", ())) or None,
+        "stride": list(getattr(conn, "stride", ())) or None,
+        "n_filters": conn.n_filters,
+        "location_grid": list(conn.output_grid),
+        "pool_grid": list(learner.pool_grid_),
+        "n_features_out": int(learner._n_features_out),
+    }

@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import write_json
+from _common import architecture, write_json
 from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
@@ -46,20 +46,6 @@ RESULTS = Path(__file__).parent / "results" / "defaults.json"
 def pipeline(spiking: bool):
     steps = [SpikingFeatureLearner(random_state=0)] if spiking else []
     return make_pipeline(*steps, StandardScaler(), LogisticRegression(max_iter=500))
-
-
-def architecture(learner) -> dict:
-    """What the defaults resolved to for the data the learner was fitted on."""
-    conn = learner.layer_.connectivity
-    return {
-        "connectivity": type(conn).__name__,
-        "kernel_size": list(getattr(conn, "kernel_size", ())) or None,
-        "stride": list(getattr(conn, "stride", ())) or None,
-        "n_filters": conn.n_filters,
-        "location_grid": list(conn.output_grid),
-        "pool_grid": list(learner.pool_grid_),
-        "n_features_out": int(learner._n_features_out),
-    }
 
 
 def mnist(n_train: int) -> dict:

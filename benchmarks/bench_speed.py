@@ -6,7 +6,10 @@ The Diehl & Cook network is :func:`stdp_lab.presets.diehl_cook_2015`: 784 Poisso
 inputs (a 255 pixel fires at 128 Hz), 100 or 400 adaptive-threshold LIF neurons
 with lateral inhibition, 250 steps of 1 ms per sample, pair STDP with 20 ms
 traces, weights normalised after each batch. "default" is
-``SpikingFeatureLearner()`` with its defaults (locally connected, 100 steps).
+``SpikingFeatureLearner()`` with its defaults, whatever they are when the script
+runs (``default_architecture`` in the JSON says what they chose for MNIST:
+since issue 23, a convolution of 25 shared 5x5 filters at stride 2 whose counts
+are summed over 4x4 windows at stride 1; 100 steps).
 
 Figures (samples per second, wall clock, each the median of ``--repeats``
 runs): ``<network>_train_samples_per_s`` (``fit``), and
@@ -60,7 +63,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import peak_rss_mb, write_json
+from _common import architecture, peak_rss_mb, write_json
 
 from stdp_lab import ENGINES, SpikeCountClassifier, SpikingFeatureLearner
 from stdp_lab.datasets import load_mnist
@@ -334,6 +337,7 @@ def main():
     print(TABLE_ROW.format("network", "figure", "default", "numpy", "ratio"))
     for name, make in makers.items():
         result.update(speed(name, make, X_train, X_infer, args.repeats))
+    result["default_architecture"] = architecture(makers["default"]().fit(X_train[:64]))
     for engine, suffix in SUFFIXES.items():
         result["scaling" + suffix] = scaling(X_infer[:1024], args.repeats, engine)
     if args.accuracy:
