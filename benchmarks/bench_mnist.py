@@ -81,79 +81,10 @@ from stdp_lab.plasticity import PairSTDP
 from stdp_lab.pooling import pool_counts, pooled_grid, resolve_pooling
 from stdp_lab.presets import count_layer, mnist_conv
 
-#: The learner: ``stdp_lab.presets.mnist_conv`` (the demo's), with 32 filters
-#: instead of 16, chosen on the validation split (``--validation``: readout on
-#: the first 50,000 training images, scored on the last 10,000): 16 filters
-#: 97.45% in 150 s, 32 filters 97.72% in 212 s, 64 filters 97.33% in 375 s
-#: (2 x 2 windows; readout C 0.1 on the counts as they are). Screened with 4 x 4
-#: windows at stride 1 (readout on 10,000 training images, the same 10,000
-#: validation images; 97.85% for this learner): no better were 64 filters
-#: (97.28%), kernel 7 (97.85%), a learning rate of 2e-5 (97.77%), learning
-#: from 5,000 images (97.50%), inhibition 0 / 6 / 10 (85.4 / 95.9 / 95.4%), two
-#: winners per location (97.16%), ON/OFF difference-of-Gaussians input
-#: channels (Kheradpisheh et al. 2018; 97.80%), regular instead of Poisson
-#: spike trains (97.57%) and 60 steps at transform (97.44%).
-#: Read out at 512 Hz (``transform_encoder``) after learning at the preset's
-#: 256 Hz: 98.17% against 97.85% (same screen), for 12% more transform time
-#: (23% in the full benchmark: 287 s against 233 s);
-#: 384 / 640 / 768 Hz: 98.07 / 98.23 / 98.27% (+33% / +40% time); learning at
-#: 512 Hz too: 97.95%. At 1000 Hz (``transform_timesteps``; intensity 1 then
-#: spikes at every step, so the brightest pixels carry no Poisson noise):
-#: 98.34% over 50 steps, 98.34% over 60, 98.38% over 100, 98.23% over 40,
-#: 98.20% over 30 (768 Hz over 67 steps: 98.24%); 50 steps at 1000 Hz take
-#: 30% less time than 100 at 512 Hz (63.8 s against 91.9 s for 20,000
-#: images). Learning at 1000 Hz over 50 steps too: 98.13%. With the readout
-#: on the first 50,000 training images: 98.80% (512 Hz over 100 steps:
-#: 98.73%).
-#: Read at stride 1 (``transform_stride=1``): the filters and thresholds
-#: learned at stride 2 (12 x 12 locations, 4,608 neurons) read on all 24 x 24
-#: locations (18,432 neurons) over 12 steps, the counts summed over 8 x 8
-#: windows at stride 2 (``LINEAR_POOLING``). On the whole validation split
-#: (``--validation``) the linear readout scored 99.02% against 98.88% at stride
-#: 2 over 50 steps; learning at stride 1 too (learning rate 2e-5: each image
-#: adds the changes of four times as many locations) 99.09%, for a fit of 55 s
-#: against 13 s. The vote reads the stride-2 locations of the same counts
-#: (``VOTE_LOCATIONS``): the locations do not interact, so these are the counts
-#: of the stride-2 network, 4,608 neurons.
-#: The price is in the gap to frozen random filters, which gain from the finer
-#: grid too (10,000-image readout, seeds 0 / 1 / 2):
-#:   stride 2 over 50 steps: learned 98.30 / 98.23 / 98.29%, random 97.28 /
-#:   97.62 / 97.40% (gaps 1.02 / 0.61 / 0.89, mean 0.84);
-#:   learned at stride 1: 98.60 / 98.62 / 98.57%, random 97.81 / 98.01 / 97.78%
-#:   (mean gap 0.73);
-#:   learned at stride 2, read at stride 1: 98.56 / 98.56 / 98.58%, random
-#:   97.87 / 98.05 / 97.90% (mean gap 0.63).
-#: Neither reaches the issue's 1 point on validation, and only stride 1 reaches
-#: its 99%: hence stride 1. Reading at stride 1 takes less time than learning at
-#: stride 1 (492 s on validation against 549 s; the features are 0.07 points
-#: poorer). Stride-1 screens (learned at stride 1, 10,000-image readout):
-#: 8 / 10 / 12 / 20 steps 98.44 (learning rate 1e-5) / 98.56 / 98.60 / 98.54%
-#: (random 97.69 / 97.78 / 97.81% over 8 / 10 / 12: fewer steps do not widen
-#: the gap); 7 x 7 windows at stride 2 98.42%, 9 x 9 at stride 3 98.39%;
-#: learning rate 1e-5 98.54%, 4e-5 from 500 images 98.49%, 1e-5 from 4,000
-#: images 98.47%, 5e-6 from 8,000 images 98.27%. At the stride-1 read
-#: (learned 98.56 / 98.56 / 98.58%, random 97.87 / 98.05 / 97.90% for seeds 0
-#: / 1 / 2), to widen the gap: two winners per location at transform only,
-#: learned 98.50 / 98.49 / 98.53% against random 97.62 / 97.83 / 97.80% (mean
-#: gap 0.76 against 0.63); three winners (seed 0) 98.39 against 97.59%; kernel
-#: 7 (seed 0) 98.21 against 97.62%. A second conv STDP layer (3 x 3 x 32
-#: kernels, 64 filters) on the stride-2 counts over 50 steps (seed 0): its
-#: counts 97.47% learned against 97.03% random, below the first layer's 98.30
-#: against 97.28%. None adopted.
-#: Screened with this configuration (10,000-image readout, seed 0: 98.30%,
-#: frozen random 97.28%) and dropped, all within the spread between seeds:
-#: ``DiehlCookSTDP(mu=1)`` 98.50% (seed 1: 98.33 against 98.23%; seed 2: 98.24
-#: against 98.29%; on the whole validation split 98.87% linear against 98.88%;
-#: at stride 1 98.40% against 98.60%), mu 2 98.35%, mu 1 with x_tar 0.2 /
-#: learning rate 8e-5 98.25 / 98.28%, tau_pre 20 ms 98.20%, theta_plus 0.01 /
-#: 0.001 98.24 / 98.30%, inhibition 0.5 between neighbouring locations while
-#: learning 98.30%, ``SimplifiedSTDP(a_plus=4e-4, a_minus=3e-4)`` 97.96%, kernel
-#: 7 98.18% (frozen random 97.08%), kernel 9 97.25%, ON/OFF
-#: difference-of-Gaussians channels 98.00% (frozen random 97.44%); at transform
-#: only, two winners per location 98.18%, no winner selection 95.63%,
-#: inhibition 1 98.04%. The seeds themselves: learned 98.30 / 98.23 / 98.29%
-#: against frozen random 97.28 / 97.62 / 97.40% (seeds 0 / 1 / 2), a gap of
-#: 1.02 / 0.61 / 0.89 points (mean 0.84): hence ``--baseline-seeds``.
+#: The learner: ``stdp_lab.presets.mnist_conv`` with 32 filters, learning at
+#: stride 2 and read at stride 1 over 12 steps at up to 1000 Hz. Chosen on the
+#: validation split (readout on the first 50,000 training images, scored on
+#: the last 10,000); the screens are in ``docs/benchmarks_mnist_search.rst``.
 CONFIG = dict(
     random_state=0,
     n_filters=32,
@@ -163,12 +94,7 @@ CONFIG = dict(
 )
 #: Pooling of the counts for the linear readout: 8 x 8 windows of the 24 x 24
 #: locations at stride 2 (9 x 9 windows x 32 filters = 2,592 features), chosen
-#: with stride-1 learning (see ``CONFIG``). At stride 2 over 50 steps, 4 x 4
-#: windows of the 12 x 12 locations at stride 1 (the same 2,592 features) were
-#: chosen on the validation split (readout on 10,000 training images' features;
-#: window / stride: accuracy): 2 / 2: 97.16%; 3 / 2: 97.39%; 4 / 2: 97.53%;
-#: 5 / 2: 97.13%; 6 / 2: 96.85%; 2 / 1: 97.49%; 3 / 1: 97.71%; 4 / 1: 97.85%;
-#: 5 / 1: 97.49%; no pooling: 96.71%.
+#: on the validation split (``docs/benchmarks_mnist_search.rst``).
 LINEAR_POOLING = dict(pooling=8, pooling_stride=2)
 #: The locations the vote reads: every other one of the stride-1 grid, that is
 #: the 12 x 12 locations the conv learned at (``pool_counts`` with 1 x 1
@@ -178,78 +104,23 @@ VOTE_LOCATIONS = dict(pooling=1, pooling_stride=2)
 #: filters = 1,152 features).
 VOTE_POOLING = dict(pooling=2)
 #: The second layers learn from the pooled counts binarised: 1 above this
-#: count, 0 otherwise (``sklearn.preprocessing.Binarizer``). Chosen on the
-#: validation split (the second layers learning from the first 50,000 training
-#: images, scored on the last 10,000). Over 12 steps (``CONFIG``): counts of 1
-#: or more 95.97%, 2 or more 93.87% (85 active inputs of 1,152 per image; fit
-#: 81 s). Over 50 steps, where the counts are about four times larger: 1 or
-#: more 95.50% (fit 186 s), 2 or more 95.94% (225 active inputs; fit 110 s), 3
-#: or more 96.15% (188; fit 97 s), 4 or more 95.94% (153; fit 92 s).
+#: count, 0 otherwise (``sklearn.preprocessing.Binarizer``), chosen on the
+#: validation split (``docs/benchmarks_mnist_search.rst``).
 VOTE_THRESHOLD = 0.0
-#: The vote readout's second layer: two ``stdp_lab.presets.count_layer`` (input
-#: counts binarised, theta_plus 0.4 mV) of 800 neurons, seeds ``LAYER2_SEEDS``,
-#: each learning over 70 steps per sample in one pass over all training
-#: features and read out over 50, their counts side by side, then
-#: ``SpikeCountClassifier(weighting=VOTE_WEIGHTING)``.
-#: Chosen on the validation split: layer 2 learned from the counts of the first
-#: 50,000 training images and was scored on the last 10,000 (vote accuracy with
-#: assignment / proportion weighting):
-#:   400 neurons, 150 steps, theta_plus 0.2: 92.9 / 93.8%; 0.4: 93.3 / 94.1%
-#:   400 neurons, theta_plus 0.4, 250 steps: 92.9 / 93.6%; 100 steps: 93.5 / 94.2%
-#:   800 neurons, theta_plus 0.4, 150 steps: 94.0 / 94.9%; 100 steps: 94.2 / 95.2%
-#:     (random_state=1: 93.9 / 95.0% with an earlier simulator, 95.13% now;
-#:     pair STDP a_plus 5e-3: 93.5 / 94.5%)
-#:   1,600 neurons, theta_plus 0.4, 100 steps: 94.1 / 94.7%
-#:   800 neurons, theta_plus 0.6, 100 steps: 94.3 / 95.1%
-#:   1,000 neurons, theta_plus 0.4, 100 steps: 94.0 / 95.0%
-#: (Diehl & Cook's values, 400 neurons, 250 steps, theta_plus 0.05 and the 25%
-#: quantile of the counts as full drive: 91.1%, with 16 filters.) Screened
-#: first on 10,000 images: full drive at a count of 2 instead of 1 (84 -> 70%),
-#: theta_plus 0.02-1.6 (72-91%, best 0.4-1.6); at theta_plus 0.05, input rates
-#: 32 / 64 / 256 Hz (81 / 73 / 64% against 84% at 128 Hz), pair STDP a_plus
-#: 5e-3 / 2e-2 (87.5 / 81.8% against 84.1% at 1e-2) and a
-#: softer inhibition at transform (+2.4 points at theta_plus 0.05, none at 0.1).
-#: Then (800 neurons, proportion weighting; seeds 0 / 1 / 2, or pairs of them):
-#:   learning over 100 steps, read out over 100 / 70 (``transform_timesteps``)
-#:   steps: 95.18 / 95.39% (seed 0), 95.13 / 95.37% (1), 95.15 / 95.40% (2);
-#:   seed 0 over 50 / 60 / 80 / 150 / 250 steps: 94.8 / 95.3 / 95.2 / 94.6 /
-#:   94.2%; learning over 70 steps, read out over 70: 95.06 / 95.07% (0, 1);
-#:   two layers of different seeds voting together (their counts side by side,
-#:   1,600 neurons): learning over 100 steps, read out over 100: 95.50 / 95.48
-#:   / 95.44% (pairs 0+1 / 0+2 / 1+2), over 70: 95.76 / 95.86 / 95.57%;
-#:   learning over 70, read out over 70: 95.63 / 95.60 / 95.53%, over 50:
-#:   95.98 / 95.99 / 95.98%, over 40: 95.81% (0+1); learning over 50, read out
-#:   over 35: 95.48% (0+1); three layers (2,400 neurons), learning over 70,
-#:   read out over 50: 96.16%, at 1.5 times the cost of two. No better: 1,600
-#:   neurons in one layer read out over 70 steps (94.8%), inhibition 240
-#:   (95.1%), Diehl & Cook's rule (95.2%), pair STDP with all-to-all pairing
-#:   (95.1%) or a_minus 1e-3 (95.0%), softer inhibition at transform (94.2-94.8%).
-#: The two layers learn at the same time, one per process (``FeatureUnion``).
+#: The vote readout's second layer: two ``stdp_lab.presets.count_layer`` of 800
+#: neurons, seeds ``LAYER2_SEEDS``, each learning over 70 steps per sample in
+#: one pass over all training features and read out over 50, their counts
+#: side by side, then ``SpikeCountClassifier(weighting=VOTE_WEIGHTING)``. The
+#: two layers learn at the same time, one per process (``FeatureUnion``).
+#: Chosen on the validation split (``docs/benchmarks_mnist_search.rst``).
 LAYER2 = dict(n_neurons=800, n_timesteps=70, transform_timesteps=50)
 LAYER2_SEEDS = (0, 1)
 #: Weighting of the vote readout (``SpikeCountClassifier``), chosen on validation.
 VOTE_WEIGHTING = "proportion"
 #: The linear readout: a root of the counts (the square root steadies the
 #: variance of Poisson-like counts, Anscombe 1948; ``COMPRESS``), standardised,
-#: then a logistic regression with inverse regularisation C. Chosen on the
-#: validation split (readout on the first 50,000 training images' features,
-#: scored on the last 10,000): counts as
-#: they are, C 0.1: 97.72%; log(1 + count), C 0.1: 97.74%; square roots, C 0.3 /
-#: 0.1 / 0.03 / 0.01 / 0.003: 97.59 / 97.86 / 98.03 / 98.14 / 98.01%; square
-#: roots with a pyramid of 3 x 3 and 1 x 1 pooled sums appended, C 0.01:
-#: 98.16% (not worth 25% more features); LinearSVC on square roots, C 0.001:
-#: 97.64% (all on 2 x 2 windows). On the counts of 4 x 4 windows at stride 1
-#: (``LINEAR_POOLING``), square roots, C 0.01 / 0.03: 98.33 / 98.22% (3 x 3
-#: windows at stride 1, C 0.01: 98.35% with 3,200 features); on 10,000
-#: training images, C 0.005 / 0.01 / 0.02: 97.79 / 97.85 / 97.85%, log(1 +
-#: count) 97.84%, the counts as they are 97.47-97.52%. Read out at 1000 Hz
-#: over 50 steps (``CONFIG``; 4 x 4 windows at stride 1, readout on 50,000
-#: images): square roots 98.80% (C 0.02: 98.75%), cube roots 98.86% (C 0.005
-#: / 0.02: 98.82 / 98.88%), powers
-#: 0.4 / 0.25 98.86 / 98.78%, log(1 + count) 98.84%, square roots before the
-#: pooling 98.55%, counts divided by the square root of their location's total
-#: 98.71%; the 2 x 2 windows' counts appended 98.74%. The counts are larger at
-#: 1000 Hz, and a stronger compression than the square root pays.
+#: then a logistic regression with inverse regularisation C, chosen on the
+#: validation split (``docs/benchmarks_mnist_search.rst``).
 C = 0.01
 #: The compression of the counts before standardising them (see ``C``).
 COMPRESS = np.cbrt

@@ -222,19 +222,16 @@ class SpikingFeatureLearner(
         ``n_timesteps``. A shorter presentation than in learning counts mostly
         the first spikes of each sample, those of the neurons whose weights
         match it best, before the adaptive thresholds of the winners let others
-        in (on MNIST, second Diehl & Cook layers that learned over 70 steps
-        voted better when read out over 50, one that learned over 100 steps
-        when read out over 70: see ``benchmarks/bench_mnist.py``).
+        in: a layer read out by the vote may do better over somewhat fewer
+        steps than it learned with (chosen on a validation split in
+        ``benchmarks/bench_mnist.py``).
     transform_encoder : str, Encoder or None, default=None
         Spike encoder of ``transform`` (learning off), or its name. None: as
         ``encoder``. A higher rate at transform than in learning gives more
-        spikes, so counts with less Poisson noise, from the same weights: on
-        MNIST, :func:`stdp_lab.presets.mnist_conv` (32 filters) learning at 256
-        Hz and read out at 512 Hz gave a linear readout of 98.17% against
-        97.85% at 256 Hz (validation split, readout on 10,000 images, 4 x 4
-        windows at stride 1) for 12-23% more time; learning at 512 Hz as well,
-        97.95%. See ``benchmarks/bench_mnist.py``. The vote readout of the same
-        counts may lose: with 16 filters it fell from 64.8% to 57.1%.
+        spikes, so counts with less Poisson noise, from the same weights, for
+        a little more time: it tends to help a linear readout and may hurt the
+        vote, which relies on the few strongest responses (the MNIST
+        benchmark's figures are in the documentation's benchmarks page).
     transform_stride : int, pair of int or None, default=None
         Stride of the receptive fields in ``transform``, for shared filters
         (``connectivity="conv"``) only. None: as ``stride``. Learning at a
@@ -245,15 +242,8 @@ class SpikingFeatureLearner(
         the lower one), so where the two grids share a position the counts are
         those of the learned grid. ``pool_grid_`` and the number of features
         follow the transform's grid: changing ``transform_stride`` after
-        ``fit`` needs a refit. On MNIST, :func:`stdp_lab.presets.mnist_conv`
-        (32 filters) learned at stride 2 and read at stride 1 over 12 steps at
-        1000 Hz (8 x 8 windows at stride 2) gave a linear readout of 98.56%
-        against 98.30% at stride 2 over 50 steps (validation split, readout on
-        10,000 images; mean of seeds 0-2: 98.57 against 98.27%), and 99.02%
-        against 98.88% with the readout on all 50,000 training images: the
-        MNIST benchmark's choice, whose conv transform of 70,000 images took
-        199 s against 201 s at stride 2 over 50 steps (runs on different days;
-        see ``benchmarks/bench_mnist.py``).
+        ``fit`` needs a refit. The MNIST benchmark learns at stride 2 and
+        reads at stride 1 (``benchmarks/bench_mnist.py``).
     dt : float, default=1.0
         Time step in ms.
     competition : str or Competition, default=None
@@ -340,13 +330,11 @@ class SpikingFeatureLearner(
     sums from the counts of a learner without pooling.
 
     With ``connectivity="conv"`` the rule's weight changes of all locations add
-    up in the shared filters (``Conv2D.fold``), so the learning rate must be
-    smaller than for a locally connected layer. On MNIST (28 x 28, kernel 5,
-    stride 2, 144 locations) ``DiehlCookSTDP(learning_rate=4e-5, x_tar=0.1)``
-    with a 256 Hz Poisson encoder and ``pooling=2`` learned stroke-like filters
-    and reached 96.6% with a linear readout on 10,000 training images (choice
-    made on a validation split); the default rate (4e-4) collapses each filter
-    onto a few pixels.
+    up in the shared filters (``Conv2D.fold``), so a rate acts about as many
+    times more strongly as there are locations: if the filters collapse onto
+    a few pixels, lower it (:func:`stdp_lab.presets.mnist_conv` uses
+    ``DiehlCookSTDP(learning_rate=4e-5, x_tar=0.1)``, chosen on a validation
+    split of MNIST).
 
     References
     ----------

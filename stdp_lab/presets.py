@@ -58,10 +58,7 @@ def diehl_cook_2015(n_neurons: int = 400, **params) -> SpikingFeatureLearner:
     neuron's incoming weights normalised to sum to 78.4 after each batch. The
     weights change once per batch; ``batch_size=1, update_every=1`` changes
     them at every step, as the paper and BindsNET do (about 8 times slower to
-    fit). On BindsNET's small-budget protocol (1,200 training images, one at a
-    time) both scored alike, 43.6% and 43.3% (vote, mean of seeds 0-2, seeds
-    spread over 12 points; BindsNET 49.4%): see
-    ``benchmarks/bench_diehl_cook_protocol.py``.
+    fit, and about as accurate: ``benchmarks/bench_diehl_cook_protocol.py``).
 
     Parameters
     ----------
@@ -120,12 +117,10 @@ def mnist_conv(**params) -> SpikingFeatureLearner:
     up to 256 Hz for 100 steps of 1 ms, and spike counts summed over 2 x 2
     windows of locations (6 x 6 x 16 = 576 features). Every value was chosen on
     a validation split of MNIST's training set (the last 10,000 images), never
-    on the test set; with 2,000 images to learn from and a logistic regression
-    on 10,000 it reached 96.6% on the validation images and 96.5% on the test
-    images. The same counts summed over overlapping 4 x 4 windows at stride 1
-    (``pooling=4, pooling_stride=1``, 1,296 features) and read out from their
-    square roots reached 97.5% on the same validation images: the demo's
-    choice (``stdp_lab.cli.DEMO_PARAMS``).
+    on the test set. The demo sums the counts over overlapping 4 x 4 windows at
+    stride 1 instead (``pooling=4, pooling_stride=1``, 1,296 features,
+    ``stdp_lab.cli.DEMO_PARAMS``), which a linear readout used better on the
+    same validation split.
 
     Parameters
     ----------

@@ -397,10 +397,11 @@ class DiehlCookSTDP(Rule):
         \\Delta w_{lkf} = \\eta \\Big(\\sum_s x_{slk} S_{slf}
             - x_{tar} \\sum_s S_{slf}\\Big) (w_{max} - w_{lkf})^{\\mu}.
 
-    The defaults (5 ms trace, target 1, rate 4e-4) were measured on the digits
-    benchmark with the estimator's default network, where this rule made the
-    learned features beat frozen random weights of the same architecture by
-    2-3 points of the vote readout; the paper's own constants differ.
+    The defaults (5 ms trace, target 1, rate 4e-4) were chosen on the digits
+    with the estimator's default network, by how far the learned features beat
+    frozen random weights of the same architecture; the paper's own constants
+    differ. With shared filters (a convolution) lower the rate (see
+    :class:`~stdp_lab.SpikingFeatureLearner`).
 
     References
     ----------
