@@ -45,15 +45,18 @@ def _add_train(subparsers) -> None:
     _add_dataset_argument(parser)
     parser.add_argument(
         "--connectivity",
-        choices=("local", "conv", "dense"),
+        choices=("auto", "conv", "local", "dense"),
         default=None,
-        help=f"layer type (default: {defaults['connectivity']})",
+        help=f"layer type (default: {defaults['connectivity']}: a pooled convolution "
+        "for images of 16 pixels a side or more, locally connected filters for "
+        "smaller images, a dense layer for tabular data)",
     )
     parser.add_argument(
         "--kernel-size",
         type=_positive_int,
         default=None,
-        help="receptive field side in pixels (default: 3/7 of the image side)",
+        help="receptive field side in pixels (default: 5/28 of the image side "
+        "for a convolution, 3/7 for locally connected filters)",
     )
     parser.add_argument(
         "--stride",
