@@ -1,4 +1,5 @@
-"""Competing spiking neurons recover the independent bars of Foldiak's bars problem.
+"""Competing spiking neurons recover the independent bars of Foldiak's bars problem
+================================================================================
 
 Each 8 x 8 image is the OR of random horizontal and vertical bars, each bar on
 with probability 1/8 (:func:`stdp_lab.datasets.make_bars`; Foldiak 1990). A dense
@@ -75,7 +76,7 @@ def match_bars(weights, bars, threshold=THRESHOLD):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--out", default="bars_hebbian.png")
     parser.add_argument("--quick", action="store_true", help="600 images (for tests)")
     parser.add_argument("--seed", type=int, default=0)

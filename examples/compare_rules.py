@@ -1,4 +1,5 @@
-"""Compare plasticity rules on an MNIST subset: one table, one figure.
+"""Compare plasticity rules on an MNIST subset: one table, one figure
+===================================================================
 
 The same locally connected spiking layer (the defaults of
 ``SpikingFeatureLearner``: 12 x 12 kernels, stride 4, 25 filters per location)
@@ -22,7 +23,7 @@ from stdp_lab.datasets import load_mnist
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--n-train", type=int, default=2000)
     parser.add_argument("--n-test", type=int, default=1000)
     parser.add_argument(
@@ -70,8 +71,7 @@ def main(argv=None):
     )
     print((out / "comparison.md").read_text(encoding="utf-8"))
     print(f"wrote {out / 'comparison.csv'}, comparison.md and comparison.png")
-    return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    main()

@@ -1,4 +1,5 @@
-"""The network of Diehl & Cook (2015) on MNIST, with its label-assignment readout.
+"""The network of Diehl & Cook (2015) on MNIST, with its label-assignment readout
+==============================================================================
 
 Trains :func:`stdp_lab.presets.diehl_cook_2015` for one pass over the training
 images, assigns each neuron to the class it responds to most, and reports the
@@ -26,7 +27,7 @@ PAPER = {100: 0.829, 400: 0.870, 1600: 0.919, 6400: 0.950}
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--n-neurons", type=int, default=100)
     parser.add_argument("--n-train", type=int, default=60_000)
     parser.add_argument("--n-test", type=int, default=10_000)

@@ -1,4 +1,5 @@
-"""Draw the Izhikevich (2003) firing-pattern gallery and save it as a PNG.
+"""Draw the Izhikevich (2003) firing-pattern gallery and save it as a PNG
+======================================================================
 
 Run::
 
@@ -17,14 +18,12 @@ import matplotlib
 
 matplotlib.use("Agg")  # write a file; no window needed
 
-import matplotlib.pyplot as plt  # noqa: E402
-
 from stdp_lab.neurons import izhikevich_step_responses  # noqa: E402
 from stdp_lab.plotting import plot_firing_patterns  # noqa: E402
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument(
         "--out",
         type=Path,
@@ -35,8 +34,7 @@ def main() -> None:
     args = parser.parse_args()
 
     fig = plot_firing_patterns(duration=args.duration, dt=0.25, current=10.0)
-    fig.savefig(args.out, dpi=120)
-    plt.close(fig)
+    fig.savefig(args.out, dpi=120)  # the figure stays open for the docs' gallery
 
     responses = izhikevich_step_responses(duration=args.duration)
     counts = responses.spikes.sum(axis=0)  # (n_presets,)

@@ -1,4 +1,5 @@
-"""The locally connected spiking network of Saunders et al. (2019) on MNIST.
+"""The locally connected spiking network of Saunders et al. (2019) on MNIST
+========================================================================
 
 MNIST cropped to its central 20 x 20 pixels; a locally connected layer with
 12 x 12 kernels at stride 4 (3 x 3 = 9 locations) and ``--n-filters`` filters per
@@ -70,7 +71,7 @@ def lc_snn(n_filters: int, **params) -> SpikingFeatureLearner:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--n-filters", type=int, default=25)
     parser.add_argument("--n-train", type=int, default=60_000)
     parser.add_argument("--n-test", type=int, default=10_000)

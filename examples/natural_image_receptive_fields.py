@@ -1,4 +1,5 @@
-"""Spiking neurons learn localised, oriented receptive fields from natural images.
+"""Spiking neurons learn localised, oriented receptive fields from natural images
+==============================================================================
 
 8 x 8 patches of the bundled photographs, whitened and split into ON and OFF
 channels (:func:`stdp_lab.datasets.make_natural_patches`; Olshausen & Field
@@ -11,7 +12,7 @@ detectors of simple cells.
 Orientation selectivity index (OSI) of a receptive field r (ON - OFF, 8 x 8):
 with P(k) the power spectrum of r - mean(r), zero-padded to 32 x 32 so that
 orientations are sampled finely, and theta(k) the direction of the spatial
-frequency k,
+frequency k::
 
     OSI = |sum_k P(k) exp(2 i theta(k))| / sum_k P(k),
 
@@ -91,7 +92,7 @@ def shuffled(fields, rng):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--out", default="natural_image_receptive_fields.png")
     parser.add_argument("--quick", action="store_true", help="800 patches, 16 fields")
     parser.add_argument("--seed", type=int, default=0)

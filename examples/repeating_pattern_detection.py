@@ -1,4 +1,5 @@
-"""A single spiking neuron learns without supervision to detect a hidden spike pattern.
+"""A single spiking neuron learns without supervision to detect a hidden spike pattern
+===================================================================================
 
 2000 afferents fire as Poisson processes at 50 Hz. Half of them repeat the same
 50 ms spike pattern at random times (about one repeat per 200 ms); the pattern
@@ -104,7 +105,7 @@ def detection_stats(out_steps, onset_steps, n_pattern, lo, hi):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--out", default="repeating_pattern_detection.png")
     parser.add_argument("--quick", action="store_true", help="10 s of input")
     parser.add_argument("--seed", type=int, default=0)

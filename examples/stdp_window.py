@@ -1,4 +1,5 @@
-"""Measured STDP windows of the pair and triplet rules.
+"""Measured STDP windows of the pair and triplet rules
+===================================================
 
 Each point is one isolated pre/post pair run through the simulator
 (:func:`stdp_lab.network.measure_stdp_window`). The left panel shows the
@@ -55,7 +56,7 @@ def triplet_at_frequency(rule, delays, frequency, n_pairs=10):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--out", default="stdp_window.png")
     parser.add_argument("--quick", action="store_true", help="fewer delays (for tests)")
     args = parser.parse_args(argv)

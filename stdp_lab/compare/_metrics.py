@@ -23,7 +23,7 @@ METRICS: tuple[str, ...] = (
 
 
 def rf_diversity(weights) -> float:
-    """Receptive-field diversity: 1 - mean |Pearson r| between the filters of a
+    """Receptive-field diversity: 1 - mean ``|Pearson r|`` between the filters of a
     location, averaged over locations.
 
     Parameters

@@ -206,7 +206,10 @@ def measure_stdp_window(
     dt : float, default=1.0
         Time step in ms.
     weight : float, default=0.5
-        Weight of the measured synapse in [0, 1).
+        Weight of the measured synapse in [0, 1): the layer's bounds are 0
+        and 1, which is what soft-bounded rules (multiplicative STDP,
+        ``SimplifiedSTDP``) scale their changes by; a change that would take
+        the weight past a bound is clipped to it.
     engine : {"auto", "numba", "numpy"}, default="auto"
         The simulation engine (see :func:`simulate`).
 
@@ -231,9 +234,9 @@ def measure_stdp_window(
     layer = Layer(
         conn,
         neuron=IF(v_thresh=1.0, v_reset=0.0, t_ref=0.0),
-        rule=rule,
-        w_min=-1e6,
-        w_max=1e6,
+        rule=rule,  # soft-bounded rules read the bounds [0, 1]
+        w_min=0.0,
+        w_max=1.0,
     )
     params = LayerParams(np.array([[[weight], [1.0 / dt]]]))  # (1, 2, 1)
     # One sample per layer run keeps each pair isolated from the others' updates.

@@ -26,9 +26,9 @@ class LIFState(NamedTuple):
 
     Attributes
     ----------
-    v : ndarray of shape (n_samples, *layer_shape)
+    v : ndarray of shape ``(n_samples, *layer_shape)``
         Membrane potential.
-    refractory : ndarray of shape (n_samples, *layer_shape)
+    refractory : ndarray of shape ``(n_samples, *layer_shape)``
         Time left in the refractory period, in ms (0 when not refractory).
     """
 
@@ -284,10 +284,10 @@ class NeuronModel(BaseEstimator):
 
         Parameters
         ----------
-        state : NamedTuple of ndarray, each of shape (n_samples, *layer_shape)
+        state : NamedTuple of ndarray, each of shape ``(n_samples, *layer_shape)``
             State from :meth:`initial_state` (or a previous step). Its arrays are
             updated in place.
-        current : float or ndarray broadcastable to (n_samples, *layer_shape)
+        current : float or ndarray broadcastable to ``(n_samples, *layer_shape)``
             Input current, held constant over the step.
         dt : float
             Time step, in ms (> 0).
@@ -302,7 +302,7 @@ class NeuronModel(BaseEstimator):
 
         Returns
         -------
-        spikes : ndarray of bool, shape (n_samples, *layer_shape)
+        spikes : ndarray of bool, shape ``(n_samples, *layer_shape)``
             Which neurons spiked during the step.
         state : NamedTuple
             The same state object, updated.
@@ -406,9 +406,9 @@ def run_current(
 
     Returns
     -------
-    v : ndarray of shape (n_steps, *shape)
+    v : ndarray of shape ``(n_steps, *shape)``
         Membrane potential at the end of each step (after any reset).
-    spikes : ndarray of bool, shape (n_steps, *shape)
+    spikes : ndarray of bool, shape ``(n_steps, *shape)``
     """
     current = np.asarray(current)
     if current.ndim < 1:

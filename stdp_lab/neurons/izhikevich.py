@@ -24,9 +24,9 @@ class IzhikevichState(NamedTuple):
 
     Attributes
     ----------
-    v : ndarray of shape (n_samples, *layer_shape)
+    v : ndarray of shape ``(n_samples, *layer_shape)``
         Membrane potential, in mV.
-    u : ndarray of shape (n_samples, *layer_shape)
+    u : ndarray of shape ``(n_samples, *layer_shape)``
         Membrane recovery variable.
     """
 

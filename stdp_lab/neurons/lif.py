@@ -26,11 +26,11 @@ class AdaptiveLIFState(NamedTuple):
 
     Attributes
     ----------
-    v : ndarray of shape (n_samples, *layer_shape)
+    v : ndarray of shape ``(n_samples, *layer_shape)``
         Membrane potential.
-    refractory : ndarray of shape (n_samples, *layer_shape)
+    refractory : ndarray of shape ``(n_samples, *layer_shape)``
         Time left in the refractory period, in ms.
-    theta : ndarray of shape (n_samples, *layer_shape)
+    theta : ndarray of shape ``(n_samples, *layer_shape)``
         Adaptive threshold increment; the threshold is ``v_thresh + theta``. A
         simulator may replace it (``state._replace(theta=...)``) with a learned value.
     """
