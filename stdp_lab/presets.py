@@ -169,8 +169,9 @@ def count_layer(n_neurons: int = 400, **params) -> SpikingFeatureLearner:
     layer of ``n_neurons`` adaptive-threshold neurons with winner-take-all
     inhibition and pair STDP, fed with a vector of spike counts instead of
     pixels. Each count of at least 1 drives its input at the encoder's full
-    rate (``input_scale=1``: the counts are binarised, an input is either active
-    or silent), each neuron's incoming weights are normalised to a mean of 0.1
+    rate (``input_scale=1``: an input is either active or silent; counts above
+    1 are clipped to 1 with a ``ScaleWarning``, so binarise them first, as
+    ``Binarizer(threshold=0)`` does in the MNIST benchmark), each neuron's incoming weights are normalised to a mean of 0.1
     (``norm="auto"``), and the threshold rises by ``theta_plus=0.4`` mV per
     spike, eight times the paper's 0.05: with a few hundred active inputs at
     128 Hz the drive is strong, and a stronger homeostasis keeps every neuron in

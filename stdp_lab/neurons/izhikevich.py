@@ -34,6 +34,7 @@ class IzhikevichState(NamedTuple):
     u: np.ndarray
 
 
+#: Parameters (a, b, c, d) of Izhikevich (2003), Fig. 2, by cortical cell class.
 IZHIKEVICH_PRESETS: dict[str, dict[str, float]] = {
     "regular_spiking": {"a": 0.02, "b": 0.2, "c": -65.0, "d": 8.0},
     "intrinsically_bursting": {"a": 0.02, "b": 0.2, "c": -55.0, "d": 4.0},

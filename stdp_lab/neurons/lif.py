@@ -257,8 +257,8 @@ class AdaptiveLIF(LIF):
         Decay time constant of the threshold increase, in ms (> 0); the default
         (about 2.8 h) is that of [1]_. It is the homeostasis's memory: a neuron
         firing at rate :math:`r` settles where growth and decay balance,
-        :math:`\\theta \\approx \\theta_+ r \\tau_\\theta`, after a few
-        :math:`\\tau_\\theta` of simulated time (with 250 ms per sample, the
+        :math:`\theta \approx \theta_+ r \tau_\theta`, after a few
+        :math:`\tau_\theta` of simulated time (with 250 ms per sample, the
         default is 40,000 samples). A shorter one settles sooner and keeps the
         activity of a long stream level; a longer one lets the thresholds keep
         growing over the stream, so the activity fades.
@@ -347,6 +347,3 @@ class AdaptiveLIF(LIF):
         super()._advance(state, drive, n_steps, prepared)
         theta = state.theta
         np.multiply(theta, prepared["theta_decay"] ** n_steps, out=theta)
-
-
-#: Parameters (a, b, c, d) of Izhikevich (2003), Fig. 2, by cortical cell class.
