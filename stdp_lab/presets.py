@@ -171,7 +171,8 @@ def count_layer(n_neurons: int = 400, **params) -> SpikingFeatureLearner:
     pixels. Each count of at least 1 drives its input at the encoder's full
     rate (``input_scale=1``: an input is either active or silent; counts above
     1 are clipped to 1 with a ``ScaleWarning``, so binarise them first, as
-    ``Binarizer(threshold=0)`` does in the MNIST benchmark), each neuron's incoming weights are normalised to a mean of 0.1
+    ``Binarizer(threshold=0)`` does in the MNIST benchmark), each neuron's
+    incoming weights are normalised to a mean of 0.1
     (``norm="auto"``), and the threshold rises by ``theta_plus=0.4`` mV per
     spike, eight times the paper's 0.05: with a few hundred active inputs at
     128 Hz the drive is strong, and a stronger homeostasis keeps every neuron in
