@@ -26,6 +26,8 @@ __all__ = [
     "plot_receptive_fields",
     "plot_weight_histogram",
     "plot_rule_comparison",
+    "plot_paired_differences",
+    "plot_learning_curve",
     "plot_confusion_matrix",
 ]
 
@@ -456,6 +458,8 @@ def _records(table) -> list[dict]:
     """Rows of a pandas DataFrame or a list of dicts, as a list of dicts."""
     if hasattr(table, "to_dict") and hasattr(table, "columns"):
         return table.to_dict("records")
+    if hasattr(table, "rows") and not isinstance(table, dict):  # a Comparison
+        return list(table.rows)
     if isinstance(table, dict):
         raise TypeError("table must be a list of dicts or a DataFrame, got a dict")
     rows = list(table)
@@ -464,7 +468,9 @@ def _records(table) -> list[dict]:
     return rows
 
 
-def plot_rule_comparison(table, *, metric="vote_accuracy", chance=None, ax=None):
+def plot_rule_comparison(
+    table, *, metric="vote_accuracy", chance=None, zoom=False, ax=None
+):
     """Bar chart of one metric of a rule comparison, mean +- std over seeds.
 
     Parameters
@@ -478,6 +484,10 @@ def plot_rule_comparison(table, *, metric="vote_accuracy", chance=None, ax=None)
     chance : float, optional
         If given, a dashed horizontal line at this value (e.g. 0.1 for ten
         balanced classes).
+    zoom : bool, default=False
+        Limit the value axis to the range of the rows (mean +- std, with a
+        margin) instead of starting it at zero, so that close values can be
+        told apart; the bars then start below the visible range.
     ax : matplotlib Axes, optional
         Where to draw; a new figure is made when None.
 
@@ -486,7 +496,7 @@ def plot_rule_comparison(table, *, metric="vote_accuracy", chance=None, ax=None)
     bars : matplotlib.container.BarContainer
         One bar per row in table order; ``bars.errorbar`` holds the error bars
         (one standard deviation). Rules are drawn in one colour, baselines in
-        grey.
+        grey. The legend sits to the right of the axes, off the bars.
     """
     if not isinstance(metric, str):
         raise TypeError(f"metric must be a str, got {metric!r}")
@@ -528,12 +538,147 @@ def plot_rule_comparison(table, *, metric="vote_accuracy", chance=None, ax=None)
     for kind, color in (("rule", "C0"), ("baseline", "0.6")):
         if kind in kinds:
             handles.append(Patch(color=color, label=kind))
+    if zoom:
+        ax.set_ylim(*_zoomed(means, stds))
+    low, high = ax.get_ylim()
     if chance is not None:
-        handles.append(
-            ax.axhline(float(chance), color="0.3", linestyle="--", lw=1, label="chance")
+        line = ax.axhline(
+            float(chance), color="0.3", linestyle="--", lw=1, label="chance"
         )
-    ax.legend(handles=handles, frameon=False, fontsize="small")
+        ax.set_ylim(low, high)  # the line does not widen the zoomed range
+        if low <= float(chance) <= high:
+            handles.append(line)
+    ax.legend(
+        handles=handles,
+        frameon=False,
+        fontsize="small",
+        loc="upper left",
+        bbox_to_anchor=(1.0, 1.0),
+    )
     return bars
+
+
+def _zoomed(means, stds) -> tuple[float, float]:
+    """Axis limits covering every ``mean +- std`` with a margin of a tenth of
+    the span on each side (a fixed small margin when every value is equal),
+    not below zero for non-negative values."""
+    spread = np.nan_to_num(np.asarray(stds, dtype=float))
+    means = np.asarray(means, dtype=float)
+    finite = np.isfinite(means)
+    if not finite.any():
+        return 0.0, 1.0
+    low = float(np.min((means - spread)[finite]))
+    high = float(np.max((means + spread)[finite]))
+    margin = 0.1 * (high - low) or 0.01 * max(abs(high), 1.0)
+    floor = 0.0 if np.all(means[finite] >= 0) else -np.inf  # counts, accuracies
+    return max(low - margin, floor), high + margin
+
+
+def plot_paired_differences(table, *, readout="linear", ax=None):
+    """Paired differences of each rule to the frozen random weights, with their
+    95% intervals (one readout).
+
+    Parameters
+    ----------
+    table : list of dict, pandas.DataFrame or stdp_lab.compare.Comparison
+        Rows of :func:`stdp_lab.compare.compare_rules`; the rows of kind
+        "rule" with ``f"{readout}_diff_vs_random_mean"`` and ``..._ci95``
+        (``[low, high]``) are drawn.
+    readout : {"linear", "vote"}, default="linear"
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure is made when None.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        One marker per rule (in points of accuracy), its interval as an error
+        bar (none with one seed), a line at zero. A rule whose interval lies
+        above zero has learned something the readout uses.
+    """
+    if readout not in ("linear", "vote"):
+        raise ValueError(f"readout must be 'linear' or 'vote', got {readout!r}")
+    rows = [row for row in _records(table) if row.get("kind") == "rule"]
+    key = f"{readout}_diff_vs_random"
+    rows = [row for row in rows if np.isfinite(float(row.get(f"{key}_mean", np.nan)))]
+    ax = _axes(ax)
+    ax.axhline(0.0, color="0.3", lw=1)
+    x = np.arange(len(rows))
+    means = np.array([100 * float(row[f"{key}_mean"]) for row in rows])
+    bounds = np.array(
+        [[100 * float(v) for v in row[f"{key}_ci95"]] for row in rows]
+    ).reshape(-1, 2)  # (n_rules, 2)
+    above = bounds[:, 0] > 0
+    errors = np.abs(bounds - means[:, None]).T  # (2, n_rules), NaN: no interval
+    for mask, color, label in (
+        (above, "C2", "95% interval above 0"),
+        (~above, "C0", "95% interval reaching 0 (or one seed)"),
+    ):
+        if mask.any():
+            ax.errorbar(
+                x[mask],
+                means[mask],
+                yerr=np.nan_to_num(errors[:, mask]),
+                fmt="o",
+                color=color,
+                capsize=3,
+                label=label,
+            )
+    ax.set_xticks(x)
+    ax.set_xticklabels(
+        [str(row["label"]) for row in rows], rotation=30, ha="right", fontsize="small"
+    )
+    ax.set_xlim(-0.6, max(len(rows), 1) - 0.4)
+    ax.set_ylabel(f"{readout} acc. - random (points)")
+    if rows:
+        ax.legend(
+            frameon=False, fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0)
+        )
+    return ax
+
+
+def plot_learning_curve(curve, *, reference=None, ax=None, label=None):
+    """Readout accuracy against the samples learned.
+
+    Parameters
+    ----------
+    curve : dict
+        ``"n_samples"`` and ``"linear_accuracy"`` and/or ``"vote_accuracy"``,
+        lists of the same length (the ``learning_curves`` of
+        :class:`stdp_lab.compare.Comparison`).
+    reference : dict, optional
+        Accuracy of a reference per readout (e.g. the frozen random weights
+        read from the same probe), drawn as dotted lines.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure is made when None.
+    label : str, optional
+        Title of the panel.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    n = np.asarray(curve["n_samples"], dtype=float)
+    ax = _axes(ax)
+    for readout, color in (("linear", "C0"), ("vote", "C1")):
+        values = curve.get(f"{readout}_accuracy")
+        if values is None:
+            continue
+        if len(values) != len(n):
+            raise ValueError(
+                f"curve: {readout}_accuracy has {len(values)} values for "
+                f"{len(n)} points"
+            )
+        ax.plot(n, values, marker="o", ms=3, color=color, label=readout)
+        if reference is not None and f"{readout}_accuracy" in reference:
+            ax.axhline(reference[f"{readout}_accuracy"], color=color, ls=":", lw=1)
+    ax.set_xscale("log")
+    ax.set_xticks(n, [f"{int(v):,}" for v in n], fontsize="x-small")
+    ax.minorticks_off()  # only the points' own ticks: no crowded minor labels
+    ax.set_xlabel("samples learned")
+    ax.set_ylabel("accuracy")
+    if label is not None:
+        ax.set_title(label, fontsize="small")
+    return ax
 
 
 def plot_confusion_matrix(y_true, y_pred, *, ax=None):

@@ -22,8 +22,13 @@ from stdp_lab.network import (
 from stdp_lab.neurons import IF, LIF, AdaptiveLIF, Izhikevich
 from stdp_lab.plasticity import (
     BCM,
+    MSTDP,
+    MSTDPET,
+    RSTDP,
+    ClopathSTDP,
     DiehlCookSTDP,
     Hebbian,
+    InhibitorySTDP,
     Oja,
     PairSTDP,
     Rule,
@@ -528,3 +533,222 @@ def test_latency_input_and_readonly_weights():
     ]
     assert runs[0].counts[0].sum() > 0
     np.testing.assert_array_equal(runs[0].counts[0], runs[1].counts[0])
+
+
+# --------------------------------------------------------------------------
+# rules that read a reward or the membrane potential; the learned lateral
+# inhibition
+
+
+def _clopath(share):
+    """Clopath's rule with thresholds in the units of the test's neurons: the
+    Diehl & Cook neuron in mV (rest -65, threshold -52), or a LIF at rest at 0
+    with threshold 0.6."""
+    if share:
+        return ClopathSTDP(
+            a_ltd=1e-4, a_ltp=1e-5, theta_minus=-64.0, theta_plus=-50.0, u_spike=0.0
+        )
+    return ClopathSTDP(
+        a_ltd=1e-3, a_ltp=5e-3, theta_minus=0.1, theta_plus=0.8, u_spike=2.0
+    )
+
+
+MODULATED_RULES = {
+    "mstdp": lambda share: MSTDP(0.05),
+    "mstdpet": lambda share: MSTDPET(0.05, tau_z=15.0),
+    "rstdp": lambda share: RSTDP(0.03, 0.02, 0.01, 0.03),
+    "clopath": _clopath,
+}
+
+
+@pytest.mark.parametrize("kind", ["dense", "local", "conv"])
+@pytest.mark.parametrize("rule", list(MODULATED_RULES))
+@pytest.mark.parametrize("update_every", [None, 12])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("share", [True, False], ids=["shared_theta", "lif"])
+def test_learning_with_rules_that_read_a_reward_or_the_potential(
+    kind, rule, update_every, dtype, share
+):
+    """MSTDP, MSTDPET, R-STDP and Clopath's rule on both engines, as
+    ``test_learning_with_stepped_rules``: the same spikes and thresholds
+    exactly, the same weights within ``n_steps * eps(dtype)`` times the
+    largest change (the numpy engine steps the rules' traces, eligibility and
+    filtered potentials in the weights' dtype, the kernel in float64). The
+    reward is one value per sample (some negative, one zero) without weight
+    updates within the presentation, and a schedule of pulses at chosen
+    steps with them."""
+    n_steps = 80
+    if share:
+        neuron = diehl_cook_neuron().set_params(theta_plus=0.5)
+        competition = Competition(k=1, inhibition=120.0)
+    else:
+        neuron = LIF(tau_mem=30.0, v_thresh=0.6)
+        competition = Competition(k=2, inhibition=2.0)
+    layer = Layer(
+        connectivity(kind, n_filters=12),
+        neuron=neuron,
+        competition=competition,
+        rule=MODULATED_RULES[rule](share),
+    )
+    params = layer.initial_params(np.random.default_rng(0), dtype)
+    if not share:
+        params = LayerParams(params.weights * 2, None)
+    if update_every is None:
+        reward = np.array([1.0, -1.0, 0.5, 0.0, -0.3])
+    else:  # pulses: sample b rewarded (or punished) at a few steps
+        rng = np.random.default_rng(2)
+        reward = np.where(
+            rng.random((n_steps, 5)) < 0.15, rng.normal(size=(n_steps, 5)), 0
+        )
+    X = np.random.default_rng(1).uniform(0, 1, size=(5, 64))
+    ref, got = both(
+        [layer],
+        [params],
+        X,
+        n_steps=n_steps,
+        learn=True,
+        update_every=update_every,
+        options=PLAIN,
+        reward=reward,
+    )
+    assert ref.counts[0].sum() > 20
+    np.testing.assert_array_equal(got.counts[0], ref.counts[0])
+    if share:
+        np.testing.assert_array_equal(got.params[0].theta, ref.params[0].theta)
+    learned = ref.params[0].weights
+    change = np.abs(learned - params.weights).max()
+    assert change > 0.005
+    tolerance = n_steps * np.finfo(dtype).eps * change
+    np.testing.assert_allclose(
+        got.params[0].weights, ref.params[0].weights, rtol=0, atol=tolerance
+    )
+    assert got.params[0].weights.dtype == dtype
+
+
+@pytest.mark.parametrize("kind", ["dense", "local", "conv"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_inference_with_a_learned_lateral_inhibition_is_the_same(kind, dtype):
+    """Spikes and potentials bit for bit with a lateral inhibition matrix of
+    any values (one per location, or shared), with the inhibition between
+    locations too."""
+    layer = Layer(
+        connectivity(kind),
+        neuron=NEURONS["lif"](),
+        competition=Competition(inhibition_between=0.5, neighbourhood=1),
+    )
+    rng = np.random.default_rng(0)
+    params = layer.initial_params(rng, dtype)
+    n_sets, n_filters = params.weights.shape[0], params.weights.shape[2]
+    lateral = rng.uniform(0, 3, size=(n_sets, n_filters, n_filters)).astype(dtype)
+    lateral[:, np.arange(n_filters), np.arange(n_filters)] = 0
+    params = LayerParams(params.weights * 4, None, lateral)
+    X = np.random.default_rng(1).uniform(0, 1, size=(5, 64))
+    ref, got = both([layer], [params], X, record=("spikes", "v"), options=PLAIN)
+    assert ref.counts[0].sum() > 20
+    np.testing.assert_array_equal(got.records["spikes"][0], ref.records["spikes"][0])
+    np.testing.assert_array_equal(got.records["v"][0], ref.records["v"][0])
+    np.testing.assert_array_equal(got.params[0].lateral, lateral)  # not learned
+
+
+@pytest.mark.parametrize("kind", ["dense", "local", "conv"])
+@pytest.mark.parametrize("update_every", [None, 12])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("feedforward", [True, False], ids=["with_rule", "istdp_only"])
+def test_learning_a_lateral_inhibition_with_inhibitory_stdp(
+    kind, update_every, dtype, feedforward
+):
+    """Vogels et al.'s rule on the learned lateral inhibition, with the
+    feedforward weights learning by Diehl & Cook's rule or not at all (the
+    inhibitory rule given as the layer's rule): the same spikes and
+    thresholds, the same matrices within ``n_steps * eps(dtype)`` times the
+    largest change, kept >= 0 with a zero diagonal."""
+    n_steps = 80
+    rule = InhibitorySTDP(eta=0.05, rho0=20.0)
+    kwargs = {"rule": DiehlCookSTDP(0.05), "lateral_rule": rule}
+    if not feedforward:
+        kwargs = {"rule": rule}
+    layer = Layer(
+        connectivity(kind, n_filters=8),
+        neuron=diehl_cook_neuron().set_params(theta_plus=0.5),
+        competition=Competition(k=2, inhibition=8.0),
+        **kwargs,
+    )
+    params = layer.initial_params(np.random.default_rng(0), dtype)
+    assert params.lateral.shape == (params.weights.shape[0], 8, 8)
+    params = params._replace(weights=params.weights * 3)
+    X = np.random.default_rng(1).uniform(0, 1, size=(5, 64))
+    ref, got = both(
+        [layer],
+        [params],
+        X,
+        n_steps=n_steps,
+        learn=True,
+        update_every=update_every,
+        options=PLAIN,
+    )
+    assert ref.counts[0].sum() > 20
+    np.testing.assert_array_equal(got.counts[0], ref.counts[0])
+    np.testing.assert_array_equal(got.params[0].theta, ref.params[0].theta)
+    lateral = ref.params[0].lateral
+    change = np.abs(lateral - params.lateral).max()
+    assert change > 0.05
+    tolerance = n_steps * np.finfo(dtype).eps * change
+    np.testing.assert_allclose(got.params[0].lateral, lateral, rtol=0, atol=tolerance)
+    assert got.params[0].lateral.dtype == dtype
+    assert np.all(np.diagonal(got.params[0].lateral, 0, 1, 2) == 0)
+    if feedforward:
+        np.testing.assert_allclose(
+            got.params[0].weights, ref.params[0].weights, rtol=0, atol=1e-5
+        )
+    else:
+        np.testing.assert_array_equal(got.params[0].weights, params.weights)
+        np.testing.assert_array_equal(ref.params[0].weights, params.weights)
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        {"rule": MSTDPET(0.05, tau_z=15.0)},
+        {"rule": _clopath(True)},
+        {"rule": DiehlCookSTDP(0.05), "lateral_rule": InhibitorySTDP(0.05)},
+    ],
+    ids=["mstdpet", "clopath", "lateral_istdp"],
+)
+@pytest.mark.parametrize("share", [True, False], ids=["shared_theta", "groups"])
+def test_per_sample_states_are_deterministic_across_threads(parts, share):
+    """MSTDPET's eligibility, Clopath's filtered potentials (per sample) and a
+    lateral inhibition's sums (per group): the same results for 1 and 2
+    threads, bit for bit."""
+    import numba
+
+    layer = Layer(
+        connectivity("local", n_filters=8),
+        neuron=diehl_cook_neuron(),
+        competition=Competition(k=1, inhibition=120.0),
+        **parts,
+    )
+    params = layer.initial_params(np.random.default_rng(0), np.float32)
+    if not share:
+        params = params._replace(theta=None)
+    X = np.random.default_rng(1).uniform(0, 1, size=(19, 64))
+    reward = np.random.default_rng(2).choice([-1.0, 0.0, 1.0], size=19)
+    results = [
+        simulate(
+            [layer],
+            [params],
+            steps(X, 80),
+            learn=True,
+            engine="numba",
+            reward=reward,
+            options=SimulationOptions(n_threads=n),
+        )
+        for n in (1, min(2, numba.config.NUMBA_NUM_THREADS))
+    ]
+    assert results[0].counts[0].sum() > 100
+    for name in ("weights", "lateral"):
+        first, other = (getattr(r.params[0], name) for r in results)
+        if first is None:
+            assert other is None
+            continue
+        np.testing.assert_array_equal(other, first)
+    assert not np.array_equal(results[0].params[0].weights, params.weights)

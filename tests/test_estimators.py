@@ -26,7 +26,7 @@ from stdp_lab import SpikeCountClassifier, SpikingFeatureLearner, estimators
 from stdp_lab.connectivity import Conv2D, Dense, LocallyConnected2D
 from stdp_lab.datasets import load_digits
 from stdp_lab.encoding import PoissonEncoder
-from stdp_lab.plasticity import PairSTDP, Rule, TraceSpec
+from stdp_lab.plasticity import InhibitorySTDP, PairSTDP, Rule, TraceSpec
 
 
 @pytest.fixture(scope="module")
@@ -777,3 +777,166 @@ def test_arrays_of_images_equal_their_flattened_rows(digits, channels):
     np.testing.assert_array_equal(from_images.transform(X), from_rows.transform(X))
     with pytest.raises(ValueError, match="shape"):
         from_images.transform(X.reshape(40, 4, 16))
+
+
+# --------------------------------------------------------------------------
+# reward-modulated rules learning from labels; the learned lateral inhibition
+
+
+def _halves(n, seed):
+    """8 x 8 images of one horizontal bar (and a little noise): class 0 in the
+    top half, class 1 in the bottom half."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    X = 0.1 * rng.random((n, 8, 8))
+    X[np.arange(n), rng.integers(0, 4, n) + 4 * y, :] = 1.0
+    return X.reshape(n, -1), y
+
+
+def _reward_learner(rule, **params):
+    from stdp_lab import Competition
+
+    base = dict(
+        rule=rule,
+        connectivity="dense",
+        n_filters=4,
+        n_timesteps=30,
+        batch_size=8,
+        norm=None,
+        input_scale=1.0,
+        competition=Competition(k=1, inhibition=100.0),  # the winner learns
+        random_state=0,
+    )
+    base.update(params)
+    return SpikingFeatureLearner(**base)
+
+
+def _decisions_right(model, X, y):
+    """Share of samples whose most active filter stands for their class."""
+    counts = model.transform(X)  # (n, F): one location
+    return np.mean(model.filter_classes_[counts.argmax(axis=1)] == y)
+
+
+@pytest.mark.parametrize("rule", ["rstdp", "mstdp", "mstdpet"])
+def test_reward_rules_learn_to_decide_from_labels(rule):
+    """The semi-supervised use (Mozafari et al. 2018): two filters per class,
+    a reward of +1 when the most active filter's class is the label and -1
+    otherwise. Before learning the decisions are right by chance; after three
+    epochs with the labels nearly always; with shuffled labels they are not."""
+    X, y = _halves(160, 0)
+    X_test, y_test = _halves(200, 1)
+    untrained = _reward_learner(rule).partial_fit(X[:1], y[:1], classes=[0, 1])
+    np.testing.assert_array_equal(untrained.filter_classes_, [0, 0, 1, 1])
+    assert abs(_decisions_right(untrained, X_test, y_test) - 0.5) < 0.1
+    trained = _reward_learner(rule, n_epochs=3).fit(X, y)
+    assert _decisions_right(trained, X_test, y_test) > 0.9
+    shuffled = np.random.default_rng(5).permutation(y)
+    control = _reward_learner(rule, n_epochs=3).fit(X, shuffled)
+    assert _decisions_right(control, X_test, y_test) < 0.8
+
+
+def test_the_reward_is_the_decision_of_the_network_on_each_sample(monkeypatch):
+    """Each batch is presented first without learning: a sample's reward is +1
+    if its most active filter (spikes summed over the presentation and the
+    locations) stands for its label, -1 if another, 0 if no filter spiked;
+    the learning presentation then gets it, with the same input spikes."""
+    calls = []
+    real = estimators.simulate
+
+    def spy(layers, params, steps, **kwargs):
+        steps = list(steps)  # the input spikes, to compare the two passes
+        result = real(layers, params, iter(steps), **kwargs)
+        calls.append((kwargs.get("learn", False), steps, result, kwargs.get("reward")))
+        return result
+
+    monkeypatch.setattr(estimators, "simulate", spy)
+    X, y = _halves(24, 3)
+    y = np.array(["top", "bottom"])[y]
+    model = _reward_learner("rstdp", connectivity="local", kernel_size=4, stride=2)
+    model.set_params(n_filters=5)
+    model.fit(X, y)
+    np.testing.assert_array_equal(model.reward_classes_, ["bottom", "top"])
+    np.testing.assert_array_equal(model.filter_classes_, [0, 0, 0, 1, 1])  # 3 + 2
+    assert [learn for learn, *_ in calls] == [False, True] * 3
+    labels = np.searchsorted(model.reward_classes_, y)
+    for batch, (decide, learn) in enumerate(zip(calls[::2], calls[1::2], strict=True)):
+        for a, b in zip(decide[1], learn[1], strict=True):
+            np.testing.assert_array_equal(a, b)  # the same input spikes
+        per_filter = decide[2].counts[0].sum(axis=1)  # (B, F)
+        expected = []
+        for counts, label in zip(
+            per_filter, labels[batch * 8 : (batch + 1) * 8], strict=True
+        ):
+            if counts.max() == 0:
+                expected.append(0.0)
+            else:
+                winner = np.flatnonzero(counts == counts.max())[0]
+                expected.append(1.0 if model.filter_classes_[winner] == label else -1.0)
+        np.testing.assert_array_equal(learn[3], expected)
+        assert decide[3] is None
+    rewards = np.concatenate([learn[3] for learn in calls[1::2]])
+    assert (rewards == 1).any() and (rewards == -1).any()
+
+
+def test_without_labels_a_reward_rule_learns_as_its_unmodulated_form(digits):
+    """fit(X) rewards every presentation, with a warning: R-STDP is then
+    SimplifiedSTDP with its reward rates, MSTDP pair STDP times gamma."""
+    from stdp_lab.plasticity import MSTDP, RSTDP, SimplifiedSTDP
+
+    X = digits[0][:32]
+    for rule, plain in (
+        (RSTDP(), SimplifiedSTDP(0.004, 0.003)),
+        (MSTDP(learning_rate=0.02), PairSTDP(0.02, 0.018)),
+    ):
+        with pytest.warns(UserWarning, match=f"{type(rule).__name__} .*no labels"):
+            rewarded = small(rule=rule).fit(X)
+        assert not hasattr(rewarded, "filter_classes_")
+        unmodulated = small(rule=plain).fit(X)
+        np.testing.assert_allclose(rewarded.weights_, unmodulated.weights_, atol=1e-6)
+
+
+def test_labels_that_cannot_be_used_are_refused(digits):
+    X, y = digits[0][:32], digits[1][:32]
+    with pytest.raises(ValueError, match="n_filters must be at least 10"):
+        small(rule="rstdp").fit(X, y)
+    with pytest.raises(ValueError, match="one label per sample"):
+        small(rule="rstdp", n_filters=10).fit(X, y[:5])
+    model = small(rule="mstdp", n_filters=10).partial_fit(X[:16], y[:16] % 3)
+    before = model.weights_.copy()
+    with pytest.raises(ValueError, match="not among the classes"):
+        model.partial_fit(X[16:], y[16:])
+    np.testing.assert_array_equal(model.weights_, before)  # left as it was
+    model.partial_fit(X[16:], y[16:] % 3)
+    fresh = small(rule="mstdp", n_filters=10).partial_fit(
+        X[:16], y[:16], classes=range(10)
+    )
+    np.testing.assert_array_equal(fresh.filter_classes_, np.arange(10))
+
+
+def test_a_learned_lateral_inhibition_is_fitted_kept_and_used(digits):
+    """lateral_rule learns the per-pair inhibition (starting from the
+    competition's 3.0), partial_fit continues it, transform uses it; the
+    inhibitory rule given as ``rule`` learns it and leaves the weights as
+    initialised."""
+    X = digits[0][:48]
+    model = small(lateral_rule="istdp").fit(X)
+    lateral = model.lateral_weights_
+    n_sets = model.weights_.shape[0]
+    assert lateral.shape == (n_sets, 4, 4) and lateral.dtype == np.float32
+    off = ~np.eye(4, dtype=bool)
+    assert not np.allclose(lateral[:, off], 3.0)
+    assert np.all(lateral >= 0) and np.all(lateral[:, ~off] == 0)
+    assert small().fit(X).lateral_weights_ is None
+    streamed = small(lateral_rule="istdp")
+    for start in range(0, 48, 16):
+        streamed.partial_fit(X[start : start + 16])
+    np.testing.assert_array_equal(streamed.lateral_weights_, lateral)
+    features = model.transform(X)
+    model.lateral_weights_ = lateral * 0
+    assert model.transform(X).sum() > features.sum()  # no inhibition: more spikes
+    a = small(rule="istdp").fit(X)
+    b = small(rule=InhibitorySTDP(eta=0.05)).fit(X)
+    np.testing.assert_array_equal(a.weights_, b.weights_)  # not learned
+    assert not np.allclose(a.lateral_weights_, b.lateral_weights_)
+    with pytest.raises(ValueError, match="inhibitory rule"):
+        small(rule="istdp", lateral_rule="istdp").fit(X)

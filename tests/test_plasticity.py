@@ -14,12 +14,18 @@ from sklearn.decomposition import PCA
 
 from stdp_lab.connectivity import Dense
 from stdp_lab.network import Layer
+from stdp_lab.neurons import LIF
 from stdp_lab.plasticity import (
     BCM,
+    MSTDP,
+    MSTDPET,
+    RSTDP,
     RULES,
     Activity,
+    ClopathSTDP,
     DiehlCookSTDP,
     Hebbian,
+    InhibitorySTDP,
     Oja,
     PairSTDP,
     Rule,
@@ -33,7 +39,9 @@ from stdp_lab.plasticity import (
 # reference simulator
 
 
-def simulate(rule, pre, post, weights, dt=1.0, skip_silent=True):
+def simulate(
+    rule, pre, post, weights, dt=1.0, skip_silent=True, v=None, reward=None, out=None
+):
     """Total dw of ``rule`` for dense spike trains, weights held fixed.
 
     Parameters
@@ -42,7 +50,18 @@ def simulate(rule, pre, post, weights, dt=1.0, skip_silent=True):
     skip_silent : bool
         Jump over steps without any spike, decaying the traces over the whole
         gap at once. Exact for rules that give dw = 0 without spikes.
+    v : array of shape (n_steps, B, L, F), optional
+        The postsynaptic potential at every step (``post.v``).
+    reward : array of shape (n_steps, B), optional
+        The samples' reward at every step (``post.reward``).
+    out : list, optional
+        Receives the change of every step.
+
+    With ``v`` or ``reward`` every step is taken (the rule may change the
+    weights without spikes).
     """
+    if v is not None or reward is not None:
+        skip_silent = False
     pre = np.asarray(pre, dtype=float)
     post = np.asarray(post, dtype=float)
     specs = (rule.pre_traces(), rule.post_traces())
@@ -61,15 +80,23 @@ def simulate(rule, pre, post, weights, dt=1.0, skip_silent=True):
         for side in (0, 1):
             for trace, spec in zip(traces[side], specs[side], strict=True):
                 trace *= np.exp(-gap * dt / spec.tau)
-        out = rule.delta(
+        change = rule.delta(
             Activity(pre[t], tuple(traces[0]), dt),
-            Activity(post[t], tuple(traces[1]), dt),
+            Activity(
+                post[t],
+                tuple(traces[1]),
+                dt,
+                None if v is None else v[t],
+                None if reward is None else reward[t],
+            ),
             weights,
             state,
         )
         if state is not None:
-            out, state = out
-        total = total + out
+            change, state = change
+        total = total + change
+        if out is not None:
+            out.append(change)
         for side, spikes in ((0, pre[t]), (1, post[t])):
             for trace, spec in zip(traces[side], specs[side], strict=True):
                 if spec.mode == "add":
@@ -398,13 +425,75 @@ def _loop_reference(name, rule, pre, post, w, theta):
                         d = rule.learning_rate * x * y - rule.decay * wk
                     elif name == "oja":
                         d = rule.learning_rate * y * (x - y * wk)
-                    else:  # bcm
+                    elif name == "bcm":
                         d = rule.learning_rate * x * y * (y - theta[l, f])
+                    elif name in ("mstdp", "mstdpet"):
+                        r = post.reward[s]
+                        zeta = rule.a_plus * x * sy - rule.a_minus * sx * y
+                        if name == "mstdp":
+                            d = rule.learning_rate * r * zeta
+                        else:  # the eligibility of the synapse, then the reward
+                            decay = np.exp(-post.dt / rule.tau_z)
+                            z = theta[s, l, k, f] * decay + zeta / rule.tau_z
+                            d = rule.learning_rate * post.dt * r * z
+                    elif name == "rstdp":
+                        r = post.reward[s]
+                        lo, hi = rule.bounds
+                        soft = (wk - lo) * (hi - wk) / (hi - lo)
+                        if x > 0 or sx != 0:  # fired before the post spike
+                            gain = max(r, 0) * rule.a_reward_plus
+                            gain -= max(-r, 0) * rule.a_punish_minus
+                        else:
+                            gain = -max(r, 0) * rule.a_reward_minus
+                            gain += max(-r, 0) * rule.a_punish_plus
+                        d = sy * gain * soft
+                    elif name == "clopath":
+                        u = rule.u_spike if sy else post.v[s, l, f]
+                        u_minus, u_plus = theta[0, s, l, f], theta[1, s, l, f]
+                        d = -rule.a_ltd * sx * max(u_minus - rule.theta_minus, 0)
+                        d += (
+                            rule.a_ltp
+                            * post.dt
+                            * (x / rule.tau_x)
+                            * max(u - rule.theta_plus, 0)
+                            * max(u_plus - rule.theta_minus, 0)
+                        )
+                    else:  # istdp: alpha = 2 rho0 tau, rho0 in spikes per ms
+                        alpha = 2 * rule.rho0 * 1e-3 * rule.tau
+                        d = rule.eta * (sx * (y - alpha) + x * sy)
                     dw[l, k, f] += d
     return dw
 
 
+def _state_reference(name, rule, pre, post, state):
+    """The new state of MSTDPET (eligibility) and Clopath (filtered potentials)
+    from explicit loops, or None."""
+    (B, L, K), F = pre.spikes.shape, post.spikes.shape[2]
+    if name == "mstdpet":
+        new = np.zeros((B, L, K, F))
+        for s, l, k, f in np.ndindex(B, L, K, F):  # noqa: E741
+            x, y = pre.traces[0][s, l, k], post.traces[0][s, l, f]
+            sx, sy = pre.spikes[s, l, k], post.spikes[s, l, f]
+            zeta = rule.a_plus * x * sy - rule.a_minus * sx * y
+            decay = np.exp(-post.dt / rule.tau_z)
+            new[s, l, k, f] = state[s, l, k, f] * decay + zeta / rule.tau_z
+        return new
+    if name == "clopath":
+        new = np.zeros((2, B, L, F))
+        for i, tau in enumerate((rule.tau_minus, rule.tau_plus)):
+            for s, l, f in np.ndindex(B, L, F):  # noqa: E741
+                u = rule.u_spike if post.spikes[s, l, f] else post.v[s, l, f]
+                decay = np.exp(-post.dt / tau)
+                new[i, s, l, f] = u + (state[i, s, l, f] - u) * decay
+        return new
+    return None
+
+
 def _random_activity(rng, B, L, K, F, dtype=np.float64, n_traces=2):
+    """Random pre and post activity; the post side also carries a potential
+    (read by Clopath's rule, with spike steps included) and each sample's
+    reward in [-1, 1], some exactly 0 or +-1 (read by the reward rules)."""
+
     def side(n):
         spikes = rng.random((B, L, n)) < 0.4
         traces = tuple(
@@ -413,7 +502,21 @@ def _random_activity(rng, B, L, K, F, dtype=np.float64, n_traces=2):
         )
         return Activity(spikes, traces, 1.0)
 
-    return side(K), side(F)
+    reward = rng.choice([-1.0, -0.5, 0.0, 0.7, 1.0], size=B)
+    v = rng.uniform(-0.5, 1.0, size=(B, L, F)).astype(dtype)
+    return side(K), side(F)._replace(v=v, reward=reward)
+
+
+def _random_state(name, rng, B, L, K, F):
+    """A running state of the rule's shape, random: BCM's threshold, MSTDPET's
+    eligibility, Clopath's filtered potentials (around its thresholds)."""
+    if name == "bcm":
+        return rng.random((L, F))
+    if name == "mstdpet":
+        return rng.normal(size=(B, L, K, F))
+    if name == "clopath":
+        return rng.uniform(-0.5, 1.0, size=(2, B, L, F))
+    return None
 
 
 @pytest.mark.parametrize("name", RULES)
@@ -424,24 +527,35 @@ def test_delta_matches_loop_reference(name):
         rule.set_params(a2_plus=5e-3, a3_minus=2e-3)
     if name == "diehl_cook":
         rule.set_params(mu=0.7)
+    if name == "clopath":  # spikes and potentials that cross both thresholds
+        rule.set_params(theta_minus=0.1, theta_plus=0.6, u_spike=2.0)
     pre, post = _random_activity(rng, 3, 2, 4, 3)
     w = rng.random((1, 4, 3))
-    theta = rng.random((2, 3))
-    out = rule.delta(pre, post, w, theta if name == "bcm" else None)
-    dw = out[0] if name == "bcm" else out
-    np.testing.assert_allclose(dw, _loop_reference(name, rule, pre, post, w, theta))
+    theta = _random_state(name, rng, 3, 2, 4, 3)
+    out = rule.delta(pre, post, w, theta)
+    dw = out[0] if theta is not None else out
+    expected = _loop_reference(name, rule, pre, post, w, theta)
+    assert np.abs(expected).max() > 0
+    np.testing.assert_allclose(dw, expected)
+    new_state = _state_reference(name, rule, pre, post, theta)
+    if new_state is not None:
+        np.testing.assert_allclose(out[1], new_state)
 
 
 # --------------------------------------------------------------------------
 # contract, over every rule
 
 
-def _call(rule, pre, post, w):
+def _call(rule, pre, post, w, shift=0.3):
     state = rule.initial_state((pre.spikes.shape[1], post.spikes.shape[2]))
     if state is not None:
-        state = state + 0.3
+        state = state + shift
     out = rule.delta(pre, post, w, state)
     return (out[0], out[1]) if state is not None else (out, None)
+
+
+#: Axis of the samples in a rule's state, for states kept per sample.
+_SAMPLE_AXIS = {"mstdpet": 0, "clopath": 1}
 
 
 @settings(max_examples=15, deadline=None)
@@ -463,7 +577,11 @@ def test_rule_contract(name, B, L, K, F, shared, seed):
     dw, state = _call(rule, pre, post, w)
     # shape (L, K, F) whatever the weight layout
     assert dw.shape == (L, K, F)
-    if state is not None:
+    if name == "mstdpet":  # an eligibility per sample and synapse
+        assert state.shape == (B, L, K, F)
+    elif name == "clopath":  # two filtered potentials per sample and neuron
+        assert state.shape == (2, B, L, F)
+    elif state is not None:
         assert state.shape == (L, F)
     # inputs not mutated
     for before, after in zip(
@@ -472,30 +590,41 @@ def test_rule_contract(name, B, L, K, F, shared, seed):
         np.testing.assert_array_equal(before, after)
     # duplicating every sample doubles the summed dw
     doubled = [
-        Activity(
-            np.concatenate([a.spikes, a.spikes]),
-            tuple(np.concatenate([t, t]) for t in a.traces),
-            a.dt,
+        a._replace(
+            spikes=np.concatenate([a.spikes, a.spikes]),
+            traces=tuple(np.concatenate([t, t]) for t in a.traces),
+            v=None if a.v is None else np.concatenate([a.v, a.v]),
+            reward=None if a.reward is None else np.concatenate([a.reward] * 2),
         )
         for a in (pre, post)
     ]
     dw2, state2 = _call(rule, *doubled, w)
     np.testing.assert_allclose(dw2, 2 * dw, rtol=1e-10, atol=1e-15)
-    if state is not None:  # a batch mean is unchanged by duplication
+    if name in _SAMPLE_AXIS:  # a state per sample: each sample's twice
+        twice = np.concatenate([state, state], axis=_SAMPLE_AXIS[name])
+        np.testing.assert_allclose(state2, twice, rtol=1e-12)
+    elif state is not None:  # a batch mean is unchanged by duplication
         np.testing.assert_allclose(state2, state, rtol=1e-12)
-    # silence: no spikes and zero traces
+    # silence: no spikes, zero traces and potentials, from the initial state
     silent = [
-        Activity(np.zeros_like(a.spikes), tuple(np.zeros_like(t) for t in a.traces))
+        a._replace(
+            spikes=np.zeros_like(a.spikes),
+            traces=tuple(np.zeros_like(t) for t in a.traces),
+            v=None if a.v is None else np.zeros_like(a.v),
+        )
         for a in (pre, post)
     ]
-    dw0, _ = _call(rule, *silent, w)
+    dw0, _ = _call(rule, *silent, w, shift=0.0)
     if name == "hebbian":  # only the decay term is left
         np.testing.assert_allclose(dw0, np.broadcast_to(-B * rule.decay * w, dw0.shape))
     else:
         assert np.all(dw0 == 0)
     # float32 stays float32
     pre32, post32 = (
-        Activity(a.spikes, tuple(t.astype(np.float32) for t in a.traces))
+        a._replace(
+            traces=tuple(t.astype(np.float32) for t in a.traces),
+            v=None if a.v is None else a.v.astype(np.float32),
+        )
         for a in (pre, post)
     )
     dw32, state32 = _call(rule, pre32, post32, w.astype(np.float32))
@@ -685,7 +814,273 @@ def test_every_rule_keeps_weights_finite_and_in_bounds(
         learn=True,
         update_every=update_every,
         engine=engine,
+        reward=rng.choice([-1.0, 0.0, 1.0], size=4),  # for the reward rules
     )
     weights = out.params[0].weights
     assert np.isfinite(weights).all()
     assert weights.min() >= w_min and weights.max() <= w_max
+
+
+# --------------------------------------------------------------------------
+# reward-modulated rules: MSTDP, MSTDPET (Florian 2007), R-STDP (Mozafari 2018)
+
+
+def test_mstdp_is_pair_stdp_times_the_reward():
+    """dw = gamma r zeta: with the same reward at every step, pair STDP of
+    amplitudes gamma * A_+-, times the reward; a reward per sample weighs
+    that sample's pairings only."""
+    rng = np.random.default_rng(11)
+    pre = (rng.random((150, 2, 1, 5)) < 0.06).astype(float)
+    post = (rng.random((150, 2, 1, 3)) < 0.06).astype(float)
+    w = np.full((1, 5, 3), 0.5)
+    rule = MSTDP(learning_rate=0.02, a_plus=1.0, a_minus=1.5, tau_plus=15.0)
+    pair = PairSTDP(a_plus=0.02, a_minus=0.03, tau_pre=15.0, tau_post=20.0)
+    expected = simulate(pair, pre, post, w)
+    assert np.abs(expected).max() > 1e-3
+    for reward in (1.0, -1.0, 0.0, 0.5):
+        got = simulate(rule, pre, post, w, reward=np.full((150, 2), reward))
+        np.testing.assert_allclose(got, reward * expected, rtol=1e-12, atol=1e-17)
+    only_first = np.tile([1.0, 0.0], (150, 1))  # sample 1 never rewarded
+    got = simulate(rule, pre, post, w, reward=only_first)
+    first = simulate(pair, pre[:, :1], post[:, :1], w)
+    np.testing.assert_allclose(got, first, rtol=1e-12, atol=1e-17)
+    defaults = simulate(MSTDP(), pre, post, w, reward=np.ones((150, 2)))
+    pair = PairSTDP(a_plus=0.01, a_minus=0.009)  # gamma = 0.01 times 1 and 0.9
+    np.testing.assert_allclose(defaults, simulate(pair, pre, post, w))
+
+
+def test_reward_rules_name_the_missing_reward():
+    pre, post = _random_activity(np.random.default_rng(0), 2, 1, 3, 2)
+    post = post._replace(reward=None)
+    for rule in (MSTDP(), MSTDPET(), RSTDP()):
+        state = rule.initial_state((1, 2))
+        with pytest.raises(ValueError, match=f"{type(rule).__name__} .*reward"):
+            rule.delta(pre, post, np.ones((1, 3, 2)), state)
+    with pytest.raises(ValueError, match=r"shape \(2,\)"):
+        MSTDP().delta(pre, post._replace(reward=np.ones(3)), np.ones((1, 3, 2)))
+    assert MSTDP().reads() == ("reward",) and ClopathSTDP().reads() == ("v",)
+    assert PairSTDP().reads() == () and not PairSTDP().inhibitory
+
+
+@pytest.mark.parametrize("delay", [0, 20, 100])
+def test_mstdpet_credits_a_pairing_by_a_later_reward(delay):
+    """A pairing (pre at 10 ms, post at 15 ms) and a reward r at step 15 +
+    delay: the eligibility z jumps by zeta / tau_z at the pairing and decays,
+    so dw = gamma dt r zeta exp(-delay dt / tau_z) / tau_z, with zeta = A_+
+    exp(-5 / tau_+). MSTDP, without the trace, changes nothing unless the
+    reward coincides with the pairing; a reward before the pairing credits
+    nothing."""
+    n_steps = 15 + delay + 5
+    pre, post = spike_train(n_steps, [10]), spike_train(n_steps, [15])
+    w = np.full((1, 1, 1), 0.5)
+    reward = np.zeros((n_steps, 1))
+    reward[15 + delay] = 0.8
+    rule = MSTDPET(learning_rate=0.05, a_plus=1.3, tau_plus=20.0, tau_z=40.0)
+    dw = simulate(rule, pre, post, w, reward=reward)[0, 0, 0]
+    zeta = 1.3 * np.exp(-5 / 20.0)
+    assert dw == pytest.approx(0.05 * 0.8 * zeta * np.exp(-delay / 40.0) / 40.0)
+    modulated = MSTDP(learning_rate=0.05, a_plus=1.3)
+    plain = simulate(modulated, pre, post, w, reward=reward)[0, 0, 0]
+    assert plain == pytest.approx(0.05 * 0.8 * zeta if delay == 0 else 0.0)
+    early = np.zeros((n_steps, 1))
+    early[12] = 1.0  # before the post spike: no eligibility yet
+    assert simulate(rule, pre, post, w, reward=early)[0, 0, 0] == 0.0
+
+
+def test_mstdpet_under_a_constant_reward_tends_to_mstdp():
+    """Rewarded at every step, MSTDPET's change of a pairing tends to MSTDP's
+    times (dt / tau_z) / (1 - exp(-dt / tau_z)) as the eligibility runs out."""
+    pre, post = spike_train(400, [10]), spike_train(400, [15])
+    w = np.full((1, 1, 1), 0.5)
+    reward = np.ones((400, 1))
+    rule = MSTDPET(tau_z=25.0)
+    dw = simulate(rule, pre, post, w, reward=reward)[0, 0, 0]
+    ratio = (1 / 25.0) / (1 - np.exp(-1 / 25.0))
+    mstdp = simulate(MSTDP(), pre, post, w, reward=reward)[0, 0, 0]
+    tail = np.exp(-(400 - 15) / 25.0)  # what the end of the presentation cuts
+    assert dw == pytest.approx(mstdp * ratio * (1 - tail), rel=1e-9)
+
+
+def _distal_reward_trials(rule, n_trials=30, n_inputs=12, seed=3):
+    """Izhikevich's (2007) protocol, one trial per presentation: every input
+    and the neuron fire at random (2 Hz); in every trial input 0 fires
+    and the neuron fires 5 ms later, and a reward arrives 20 to 60 ms after
+    that pairing; input 1 is paired the same way, but only after the reward.
+    Returns the summed change of every synapse."""
+    rng = np.random.default_rng(seed)
+    n_steps = 200  # the last pairing ends by step 190
+    total = np.zeros(n_inputs)
+    for _ in range(n_trials):
+        pre = (rng.random((n_steps, 1, 1, n_inputs)) < 0.002).astype(float)
+        post = (rng.random((n_steps, 1, 1, 1)) < 0.002).astype(float)
+        t0 = rng.integers(10, 60)
+        pre[t0, 0, 0, 0] = post[t0 + 5, 0, 0, 0] = 1.0
+        reward_at = t0 + 5 + rng.integers(20, 61)
+        t1 = reward_at + rng.integers(20, 60)  # the pairing nothing rewards
+        pre[t1, 0, 0, 1] = post[t1 + 5, 0, 0, 0] = 1.0
+        reward = np.zeros((n_steps, 1))
+        reward[reward_at] = 1.0
+        w = np.full((1, n_inputs, 1), 0.5)
+        total += simulate(rule, pre, post, w, reward=reward)[0, :, 0]
+    return total
+
+
+def test_mstdpet_solves_the_distal_reward_problem():
+    """The synapse whose pre-post pairing is followed, 20 to 60 ms later, by a
+    reward grows in every trial; the one whose pairing comes after the reward,
+    and the synapses paired only by chance, change by far less (Izhikevich
+    2007, Fig. 1, with tau_z = 100 ms standing for his 1 s tag). MSTDP, whose
+    pairings must coincide with the reward, does not single it out."""
+    rule = MSTDPET(learning_rate=0.01, tau_z=100.0)
+    dw = _distal_reward_trials(rule)
+    # each trial credits at least zeta exp(-60 / 100) / tau_z (its pairing)
+    least = 0.01 * 30 * np.exp(-5 / 20.0) * np.exp(-60 / 100.0) / 100.0
+    assert dw[0] > 0.8 * least
+    assert np.abs(dw[1:]).max() < 0.25 * dw[0]
+    assert abs(dw[1]) < 0.15 * dw[0]  # paired as often, but after the reward
+    plain = _distal_reward_trials(MSTDP(learning_rate=0.01))
+    assert abs(plain[0]) < 0.05 * dw[0]
+
+
+def test_rstdp_is_stdp_under_reward_and_anti_stdp_under_punishment():
+    """Mozafari et al. (2018): rewarded, the inputs that fired before the
+    postsynaptic spike are potentiated by a_r+ and the others depressed by
+    a_r- (SimplifiedSTDP's rule); punished, the former are depressed by a_p-
+    and the others potentiated by a_p+; all times w (1 - w)."""
+    rule = RSTDP(
+        a_reward_plus=0.004,
+        a_reward_minus=0.003,
+        a_punish_plus=0.001,
+        a_punish_minus=0.005,
+    )
+    # inputs: fired long before, fired after the post spike, never fired,
+    # fired in the same step as the post spike
+    pre = spike_train(300, [2], [250], [], [200])
+    post = spike_train(300, [200])
+    w = np.array([0.3, 0.6, 0.2, 0.9]).reshape(1, 4, 1)
+    soft = w[0, :, 0] * (1 - w[0, :, 0])
+    rewarded = simulate(rule, pre, post, w, reward=np.ones((300, 1)))[0, :, 0]
+    np.testing.assert_allclose(rewarded, [0.004, -0.003, -0.003, 0.004] * soft)
+    simplified = simulate(SimplifiedSTDP(0.004, 0.003), pre, post, w)[0, :, 0]
+    np.testing.assert_allclose(rewarded, simplified)
+    punished = simulate(rule, pre, post, w, reward=-np.ones((300, 1)))[0, :, 0]
+    np.testing.assert_allclose(punished, [-0.005, 0.001, 0.001, -0.005] * soft)
+    nothing = simulate(rule, pre, post, w, reward=np.zeros((300, 1)))
+    assert np.all(nothing == 0)
+
+
+# --------------------------------------------------------------------------
+# voltage-based STDP (Clopath et al. 2010)
+
+
+def clopath_pairing(rule, frequency, lag, n_pairs=5, start=50):
+    """The change of one synapse under the pairing protocol of Clopath et al.
+    (2010, Fig. 2b; Sjostrom et al. 2001): ``n_pairs`` presynaptic spikes at
+    ``frequency`` Hz, each with a postsynaptic spike ``lag`` ms later. The
+    postsynaptic potential (rest 0, threshold 1) has an EPSP of 0.3 (10 ms)
+    after each presynaptic spike and an after-depolarisation of 1 (40 ms, the
+    paper's neuron's) after each postsynaptic spike."""
+    period = 1000.0 / frequency
+    if period > 1000.0:  # isolated pairs: every filter and trace decays between
+        return n_pairs * clopath_pairing(rule, 1.0, lag, 1, start)
+    pre_times = [int(round(start + k * period)) for k in range(n_pairs)]
+    post_times = [t + lag for t in pre_times]
+    n_steps = max(pre_times + post_times) + 100
+    t = np.arange(n_steps)
+    v = np.zeros(n_steps)
+    for spike in post_times:
+        v += (t > spike) * np.exp(-np.maximum(t - spike, 0) / 40.0)
+    for spike in pre_times:
+        v += (t >= spike) * 0.3 * np.exp(-np.maximum(t - spike, 0) / 10.0)
+    pre, post = spike_train(n_steps, pre_times), spike_train(n_steps, post_times)
+    dw = simulate(rule, pre, post, np.full((1, 1, 1), 0.5), v=v.reshape(-1, 1, 1, 1))
+    return dw[0, 0, 0]
+
+
+def test_clopath_depresses_at_low_and_potentiates_at_high_frequency():
+    """The paper's frequency dependence: post-pre pairs (-10 ms) depress at
+    0.1 Hz and potentiate at 50 Hz; from 20 Hz up, both orders potentiate
+    the more the higher the frequency (repeated depolarisation keeps
+    u_bar_+ above theta_-), and pre-post pairs change little at 0.1 Hz."""
+    rule = ClopathSTDP()
+    frequencies = [0.1, 10.0, 20.0, 40.0, 50.0]
+    post_pre = [clopath_pairing(rule, f, -10) for f in frequencies]
+    pre_post = [clopath_pairing(rule, f, 10) for f in frequencies]
+    assert post_pre[0] < -0.02 and post_pre[-1] > 0.05  # LTD, then LTP
+    assert pre_post[-1] > 0.05 and abs(pre_post[0]) < 0.2 * pre_post[-1]
+    for dw in (post_pre, pre_post):
+        assert dw[2] < dw[3] < dw[4]
+    # the crossover from depression to potentiation lies between 20 and 40 Hz
+    assert post_pre[2] < 0 < post_pre[3]
+
+
+def test_clopath_needs_the_potential_above_theta_plus_to_potentiate():
+    """Without a postsynaptic spike (u below theta_+) a pre spike before a
+    depolarisation does not potentiate; a pre spike after one depresses by
+    A_LTD [u_bar_- - theta_-]_+, u_bar_- the potential low-pass filtered
+    over tau_- (exactly, for a potential held constant)."""
+    rule = ClopathSTDP(a_ltd=0.01, tau_minus=10.0, theta_minus=0.0)
+    n_steps = 40
+    v = np.full((n_steps, 1, 1, 1), 0.8)  # held at 0.8 from the first step
+    pre, post = spike_train(n_steps, [30]), spike_train(n_steps, [])
+    dw = simulate(rule, pre, post, np.full((1, 1, 1), 0.5), v=v)[0, 0, 0]
+    # u_bar_- starts at theta_- = 0 and has seen 30 steps of 0.8 before step 30
+    u_bar = 0.8 * (1 - np.exp(-30 / 10.0))
+    assert dw == pytest.approx(-0.01 * u_bar, rel=1e-12)
+
+
+# --------------------------------------------------------------------------
+# inhibitory STDP (Vogels et al. 2011)
+
+
+def test_istdp_window_is_symmetric_with_a_depression_per_pre_spike():
+    """eta * exp(-|dt| / tau) for a pair in either order, minus eta * alpha at
+    the presynaptic spike, alpha = 2 rho0 tau."""
+    rule = InhibitorySTDP(eta=0.01, rho0=5.0, tau=20.0)
+    alpha = 2 * 5.0e-3 * 20.0
+    assert rule.alpha == pytest.approx(alpha)
+    w = np.full((1, 1, 1), 0.5)
+    for lag in (3, 8, -3, -8):
+        pre, post = spike_train(40, [20]), spike_train(40, [20 + lag])
+        dw = simulate(rule, pre, post, w)[0, 0, 0]
+        assert dw == pytest.approx(0.01 * (np.exp(-abs(lag) / 20.0) - alpha))
+
+
+def test_istdp_drives_the_postsynaptic_rate_to_the_target():
+    """Vogels et al. (2011): a LIF neuron under a constant drive and 20
+    independent Poisson inhibitory inputs (50 Hz) whose weights learn
+    online. Without learning it fires at 60 Hz with no inhibition and not
+    at all with strong inhibition; learning from either start brings it to
+    rho0 = 10 Hz (mean drift eta rho_pre (2 rho_post tau - alpha), zero at
+    rho_post = rho0). Each location is an independent neuron."""
+    rho0, n_inh = 10.0, 20
+    rng = np.random.default_rng(0)
+    start = np.array([0.0, 0.0, 4.0, 4.0])  # inhibitory weights: none, strong
+    neuron = LIF(tau_mem=20.0, v_thresh=1.0, t_ref=2.0)
+
+    def run(eta, n_steps):
+        rule = InhibitorySTDP(eta=eta, rho0=rho0, tau=20.0)
+        w = np.repeat(start[:, None, None], n_inh, axis=1)  # (L, K, 1)
+        state = neuron.initial_state((1, len(start), 1))
+        x, y = np.zeros((1, len(start), n_inh)), np.zeros((1, len(start), 1))
+        decay = np.exp(-1 / 20.0)
+        spikes = np.zeros((n_steps, len(start)))
+        for t in range(n_steps):
+            pre = (rng.random((1, len(start), n_inh)) < 0.05).astype(float)
+            current = 2.0 - np.einsum("slk,lkf->slf", pre, w)  # (1, L, 1)
+            post, state = neuron.step(state, current, 1.0)
+            post = post.astype(float)
+            x *= decay
+            y *= decay
+            w = np.maximum(
+                w + rule.delta(Activity(pre, (x,)), Activity(post, (y,)), w), 0
+            )
+            x += pre
+            y += post
+            spikes[t] = post[0, :, 0]
+        return spikes
+
+    fixed = run(0.0, 2000).mean(axis=0) * 1000  # Hz
+    assert np.all(fixed[:2] > 5 * rho0) and np.all(fixed[2:] < 0.1 * rho0)
+    learned = run(0.05, 6000)[-3000:].mean(axis=0) * 1000  # the last 3 s, Hz
+    np.testing.assert_allclose(learned, rho0, rtol=0.25)

@@ -17,7 +17,9 @@ from stdp_lab.neurons import IZHIKEVICH_PRESETS  # noqa: E402
 from stdp_lab.plotting import (  # noqa: E402
     plot_confusion_matrix,
     plot_firing_patterns,
+    plot_learning_curve,
     plot_membrane_trace,
+    plot_paired_differences,
     plot_receptive_fields,
     plot_rule_comparison,
     plot_spike_raster,
@@ -316,3 +318,60 @@ def test_new_plots_save_as_png(tmp_path):
     path = tmp_path / "rf.png"
     im.axes.figure.savefig(path)
     assert path.read_bytes()[:8] == PNG_MAGIC
+
+
+def test_rule_comparison_zoom_keeps_every_error_bar_and_the_legend_off_the_axes():
+    rows = _comparison_table()
+    bars = plot_rule_comparison(rows, metric="vote_accuracy", chance=0.1, zoom=True)
+    ax = bars.patches[0].axes
+    low, high = ax.get_ylim()
+    assert 0.1 < low < 0.5 and 0.82 < high < 1.0  # mean +- std of every row fits
+    legend = ax.get_legend()
+    assert legend.get_bbox_to_anchor().x0 >= ax.get_window_extent().x1 - 1  # right
+    assert "chance" not in [t.get_text() for t in legend.get_texts()]  # off range
+
+
+def test_paired_differences_draw_each_interval():
+    rows = [
+        {
+            "label": "a",
+            "kind": "rule",
+            "linear_diff_vs_random_mean": 0.02,
+            "linear_diff_vs_random_ci95": [0.01, 0.03],
+        },
+        {
+            "label": "b",
+            "kind": "rule",
+            "linear_diff_vs_random_mean": -0.01,
+            "linear_diff_vs_random_ci95": [-0.03, 0.01],
+        },
+        {"label": "random", "kind": "baseline"},
+    ]
+    ax = plot_paired_differences(rows, readout="linear")
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b"]
+    points = sorted(
+        float(y)
+        for line in ax.lines
+        for y in line.get_ydata()
+        if line.get_marker() == "o"
+    )
+    assert points == pytest.approx([-1.0, 2.0])  # in points of accuracy
+    with pytest.raises(ValueError, match="readout"):
+        plot_paired_differences(rows, readout="both")
+
+
+def test_learning_curve_plots_both_readouts():
+    curve = {
+        "n_samples": [100, 200, 400],
+        "linear_accuracy": [0.8, 0.85, 0.9],
+        "vote_accuracy": [0.5, 0.6, 0.65],
+    }
+    ax = plot_learning_curve(curve, label="oja")
+    lines = [line for line in ax.lines if line.get_marker() == "o"]
+    assert [list(line.get_ydata()) for line in lines] == [
+        curve["linear_accuracy"],
+        curve["vote_accuracy"],
+    ]
+    assert ax.get_title() == "oja" and ax.get_xscale() == "log"
+    with pytest.raises(ValueError, match="vote_accuracy"):
+        plot_learning_curve({**curve, "vote_accuracy": [0.5]})

@@ -223,6 +223,9 @@ def test_skipping_while_learning_gives_the_same_weights(kind, rule, update_every
     assert reference.counts[0].sum() > 20
     np.testing.assert_array_equal(windowed.counts[0], reference.counts[0])
     for got, want in zip(windowed.params[0], reference.params[0], strict=True):
+        if want is None:  # no learned thresholds or lateral inhibition
+            assert got is None
+            continue
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
     assert not np.allclose(reference.params[0].weights, params.weights)
     n_skipped, n_stepped = skipped(windowed)

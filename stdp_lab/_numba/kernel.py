@@ -8,7 +8,9 @@ and, while learning, the plasticity sums. It does what the numpy engine
 dtype, so that both give the same spikes bit for bit. The plasticity sums
 and traces are kept in float64: the numpy engine's pair sums are too, while
 its stepped traces (the rules without pair terms: triplet, simplified STDP,
-Hebbian, Oja, BCM) are in the state's dtype and agree to its rounding.
+Hebbian, Oja, BCM) are in the state's dtype and agree to its rounding. The
+reward of the reward-modulated rules is an input (B, T); MSTDPET's
+eligibility and Clopath's filtered potentials are kept per sample in float64.
 
 Parallel work: samples are split into groups fixed by the caller (never by the
 number of threads), and the caller's threads run groups side by side (the
@@ -40,10 +42,13 @@ tuples, each named for what it holds (built by
   refractory time left of the linear models, the recovery variable ``u`` of
   Izhikevich's (zeros where the model has no refractoriness, adaptive
   threshold or inhibition);
-- ``competition = (k, inhibition, inhibition_between, nb_ptr, nb_idx)``;
-- ``flags = (shared, inhibits, learn, serial)``;
+- ``competition = (k, inhibition, inhibition_between, nb_ptr, nb_idx,
+  lateral)``, ``lateral`` a learned lateral inhibition (1 | L, F, F) or empty;
+- ``flags = (shared, inhibits, learn, serial, lateral_learn)``;
 - ``plastic``: the rule's terms, traces and sums, see :func:`_learn`;
-  ``rule = (kind, parameters)``, see :func:`_change`;
+  ``rule = (kind, parameters, overflow)``, see :func:`_change`;
+  ``lateral``: the sums of a learned lateral inhibition, see
+  :func:`_learn_lateral`;
 - ``scratch = (cur, margin, spk, nspk, loc_cnt, inh_on)``, ``records = (spikes,
   v)``.
 
@@ -79,10 +84,19 @@ N_NEURON_CONSTS = 4
 
 # Term kinds: what a plasticity sum adds at each step (see _learn).
 PRE_TRACE_AT_POST, POST_TRACE_AT_PRE, PRE_FIRED_AT_POST, TRACE_PRODUCT = range(4)
+POST_COUNT, VOLTAGE_AT_PRE, TRACE_AT_VOLTAGE, PRE_COUNT = 4, 5, 6, 7
+
+# How a term weighs the sample's reward at the step (see _learn): not at all,
+# by the reward, by its positive part, by its negative part's magnitude.
+NO_REWARD, REWARD, REWARD_POSITIVE, REWARD_NEGATIVE = range(4)
 
 # Rules whose weight change the kernel computes from the sums (see _change).
 PAIR_ADDITIVE, PAIR_MULTIPLICATIVE, DIEHL_COOK, TRIPLET = 0, 1, 2, 3
 SIMPLIFIED, HEBBIAN, OJA, BCM = 4, 5, 6, 7
+MSTDP, MSTDPET, RSTDP, CLOPATH, ISTDP = 8, 9, 10, 11, 12
+
+# Entries of the voltage-based rule's constants (see _learn).
+CL_U_SPIKE, CL_THETA_MINUS, CL_THETA_PLUS, CL_DECAY_MINUS, CL_DECAY_PLUS = range(5)
 
 # Trace modes.
 ADD, RESET = 0, 1
@@ -285,12 +299,23 @@ def _inhibit(b, n, spk, loc_cnt, competition, n_filters, ib):
     """Inhibitory current of the next step, as
     :meth:`~stdp_lab.competition.Competition.inhibitory_current` computes it:
     ``inhibition`` per spike of the location but the neuron's own, plus
-    ``inhibition_between`` per spike of a neighbouring location."""
-    k_max, inh0, inh_between, nb_ptr, nb_idx = competition
+    ``inhibition_between`` per spike of a neighbouring location. With a
+    learned lateral inhibition (``lateral`` (1 | L, F, F), not empty), each
+    spike of filter ``i`` adds ``lateral[l, i]`` to the filters of its
+    location instead, in the order of the spikes, as the numpy engine's
+    ``Population`` does."""
+    k_max, inh0, inh_between, nb_ptr, nb_idx, lateral = competition
     dtype = ib.dtype.type
     ib[:] = 0
     a = 0
-    for loc in range(loc_cnt.shape[1]):
+    if lateral.shape[0] > 0:
+        for a in range(n):
+            loc, i = divmod(spk[b, a], n_filters)
+            row = lateral[0 if lateral.shape[0] == 1 else loc, i]
+            base = loc * n_filters
+            for f in range(n_filters):
+                ib[base + f] = ib[base + f] + row[f]
+    for loc in range(loc_cnt.shape[1] if lateral.shape[0] == 0 else 0):
         count = loc_cnt[b, loc]
         if count == 0:
             continue
@@ -374,12 +399,12 @@ def _post_trace_at_pre(b, g, term, lo, hi, idx, y, pre_val, q, c0, c1, members, 
 
 
 @njit(cache=True, error_model="numpy")
-def _fired_at_post(b, g, term, n, spk, x, threshold, patches, sums):
+def _fired_at_post(b, g, term, n, spk, x, threshold, weight, patches, sums):
     """Term ``term`` of one sample and step, once this step's presynaptic
-    spikes have joined the traces: at each postsynaptic spike, 1 for each
-    input of the neuron's patch that counts as having fired, its trace ``x``
-    (``"reset"`` mode: 1 at a spike, this step's included) above
-    ``threshold`` (SimplifiedSTDP)."""
+    spikes have joined the traces: at each postsynaptic spike, ``weight`` (1,
+    or R-STDP's reward) for each input of the neuron's patch that counts as
+    having fired, its trace ``x`` (``"reset"`` mode: 1 at a spike, this
+    step's included) above ``threshold`` (SimplifiedSTDP, R-STDP)."""
     index, identity, alive = patches
     patch_size = index.shape[1]
     n_filters = sums.shape[3] // patch_size
@@ -390,12 +415,111 @@ def _fired_at_post(b, g, term, n, spk, x, threshold, patches, sums):
             for a2 in range(alive[b, -1]):
                 i = alive[b, a2]
                 if x[i] > threshold:
-                    row[i] += 1.0
+                    row[i] += weight
         else:
             patch = index[loc]
             for k in range(patch_size):
                 if x[patch[k]] > threshold:
-                    row[k] += 1.0
+                    row[k] += weight
+
+
+@njit(cache=True, error_model="numpy")
+def _post_count(b, g, term, n, spk, weight, n_filters, sums):
+    """Term ``term`` of one sample and step: ``weight`` (R-STDP's reward) for
+    every synapse of each neuron that spiked (its postsynaptic spikes,
+    counted per synapse; row ``f * K + k``)."""
+    patch_size = sums.shape[3] // n_filters
+    for a in range(n):
+        loc, f = divmod(spk[b, a], n_filters)
+        row = sums[g, term, loc, f * patch_size : (f + 1) * patch_size]
+        for k in range(patch_size):
+            row[k] += weight
+
+
+@njit(cache=True, error_model="numpy")
+def _pre_count(b, g, term, lo, hi, idx, n_filters, members, sums):
+    """Term ``term`` of one sample and step: 1 for every synapse of each
+    presynaptic spike, to every neuron its patch entries feed, spiked or not
+    (row ``k * F + f``; the inhibitory rule's constant depression)."""
+    mem_ptr, mem_lk = members
+    patch_size = sums.shape[3] // n_filters
+    for e in range(lo, hi):
+        i = idx[e]
+        for m in range(mem_ptr[i], mem_ptr[i + 1]):
+            loc, k = divmod(mem_lk[m], patch_size)
+            row = sums[g, term, loc, k * n_filters : (k + 1) * n_filters]
+            for f in range(n_filters):
+                row[f] += 1.0
+
+
+@njit(cache=True, error_model="numpy")
+def _voltage_at_pre(b, g, term, lo, hi, idx, ubar, theta, n_filters, members, sums):
+    """Term ``term`` of one sample and step (Clopath's depression): at each
+    presynaptic spike, ``[ubar - theta]_+`` of every neuron its patch entries
+    feed, ``ubar`` being the sample's low-pass filtered potentials (L * F),
+    read before this step's potential; every neuron, spiked or not.
+    ``members = (mem_ptr, mem_lk)``; row ``k * F + f``."""
+    mem_ptr, mem_lk = members
+    patch_size = sums.shape[3] // n_filters
+    for e in range(lo, hi):
+        i = idx[e]
+        for m in range(mem_ptr[i], mem_ptr[i + 1]):
+            loc, k = divmod(mem_lk[m], patch_size)
+            base = loc * n_filters
+            row = sums[g, term, loc, k * n_filters : (k + 1) * n_filters]
+            for f in range(n_filters):
+                above = ubar[base + f] - theta
+                if above > 0:
+                    row[f] += above
+
+
+@njit(cache=True, error_model="numpy")
+def _trace_at_voltage(b, g, term, x, u, ubar, vconst, c0, patches, sums):
+    """Term ``term`` of one sample and step (Clopath's potentiation): for
+    every neuron with ``[u - theta_plus]_+ [ubar_plus - theta_minus]_+ > 0``
+    (``u`` its potential at this step, ``ubar`` its filtered potential before
+    it), the presynaptic trace ``x`` of its patch times that product times
+    ``c0``."""
+    index, identity, alive = patches
+    n_locations, patch_size = index.shape
+    n_filters = len(u) // n_locations
+    theta_minus, theta_plus = vconst[CL_THETA_MINUS], vconst[CL_THETA_PLUS]
+    for j in range(len(u)):
+        gain = u[j] - theta_plus
+        if gain <= 0:
+            continue
+        other = ubar[j] - theta_minus
+        if other <= 0:
+            continue
+        loc, f = divmod(j, n_filters)
+        row = sums[g, term, loc, f * patch_size : (f + 1) * patch_size]
+        _add_patch(row, x, gain * other * c0, index[loc], alive[b], identity)
+
+
+@njit(cache=True, error_model="numpy")
+def _eligibility(b, g, decay, credit, elig, sums, term_kind, modes, act_n, act):
+    """MSTDPET's eligibility of sample ``b`` (``elig[b]``, the layout of the
+    sums): with ``decay``, multiply the rows of the neurons that have spiked
+    (the others are zero) by it; else add ``credit`` (the reward times
+    ``dt``) times them to group ``g``'s sums."""
+    n_locations, width = elig.shape[2], elig.shape[3]
+    n_filters = act.shape[1] // n_locations
+    patch_size = width // n_filters
+    for term in range(len(term_kind)):
+        if not modes[term, 1]:
+            continue
+        by_pre = term_kind[term] == POST_TRACE_AT_PRE  # row k * F + f
+        for loc in range(n_locations):
+            rows = elig[b, term, loc]
+            out = sums[g, term, loc]
+            for a in range(act_n[b, loc]):
+                f = act[b, loc * n_filters + a]
+                for k in range(patch_size):
+                    at = k * n_filters + f if by_pre else f * patch_size + k
+                    if decay:
+                        rows[at] *= credit
+                    else:
+                        out[at] += credit * rows[at]
 
 
 @njit(cache=True, error_model="numpy")
@@ -422,14 +546,15 @@ def _trace_products(b, g, term, x, y, theta, patches, act_n, act, sums, post_sq)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _learn(b, t, g, n_steps, inputs, spk, nspk, geometry, n_filters, plastic):
+def _learn(b, t, g, n_steps, inputs, spk, nspk, geometry, n_filters, plastic, v):
     """The plasticity sums of one sample and step (its ``nspk[b]`` spikes
-    ``spk[b]``), into group ``g``'s buffers.
+    ``spk[b]``; ``v`` the neurons' potentials at the end of the step), into
+    group ``g``'s buffers.
 
-    ``plastic = (terms, traces, activity, totals, sliding)``. Each of the
-    rule's terms sums, over steps and samples, a presynaptic quantity times a
-    postsynaptic one (``terms = (kind, trace, factor, coef)``, one entry per
-    term):
+    ``plastic = (terms, traces, activity, totals, sliding, modulation,
+    voltage)``. Each of the rule's terms sums, over steps and samples, a
+    presynaptic quantity times a postsynaptic one (``terms = (kind, trace,
+    factor, coef, modes)``, one entry per term):
 
     - PRE_TRACE_AT_POST: presynaptic trace ``trace`` at the postsynaptic
       spikes, times ``coef[0] + coef[1] * y`` with ``y`` the postsynaptic
@@ -441,7 +566,21 @@ def _learn(b, t, g, n_steps, inputs, spk, nspk, geometry, n_filters, plastic):
       trace ``trace``, this step's spikes included, is above ``coef[0]``;
     - TRACE_PRODUCT: at every step, presynaptic trace ``trace`` times the
       postsynaptic trace ``factor`` (times ``y - theta`` for BCM); at most one
-      such term (it also sums ``y**2``).
+      such term (it also sums ``y**2``);
+    - POST_COUNT: 1 per postsynaptic spike, for every synapse of the neuron;
+    - VOLTAGE_AT_PRE: at the presynaptic spikes, ``[ubar_minus -
+      theta_minus]_+`` of every neuron fed (Clopath's depression);
+    - TRACE_AT_VOLTAGE: at every step, presynaptic trace ``trace`` times
+      ``coef[0] [u - theta_plus]_+ [ubar_plus - theta_minus]_+`` (Clopath's
+      potentiation; ``u`` the potential, ``u_spike`` at a spike).
+
+    ``modes`` (n_terms, 2): column 0 says how a term weighs the sample's
+    reward ``r`` at the step (NO_REWARD; REWARD: times ``r``;
+    REWARD_POSITIVE: ``max(r, 0)``; REWARD_NEGATIVE: ``max(-r, 0)``), column
+    1 whether it goes through an eligibility trace (MSTDPET): then its
+    contributions go into the sample's eligibility (``modulation``), which
+    decays by ``elig_decay`` at the start of every step, and ``r * dt`` times
+    the eligibility is added to the sums at the end of it.
 
     ``traces = (pre_mode, pre_decay, post_mode, post_decay, pre_val,
     post_val)``: the traces (float64, ``pre_val`` (n_pre, B, N), ``post_val``
@@ -463,20 +602,35 @@ def _learn(b, t, g, n_steps, inputs, spk, nspk, geometry, n_filters, plastic):
     ``npost`` (G, L, F) counts the postsynaptic spikes, ``nstep`` (G,) the
     steps of the group's samples, ``post_sq`` (G, L, F) sums ``y**2`` of a
     TRACE_PRODUCT term; ``touched`` (G, L, F) marks the neurons that have
-    spiked in the presentation, the only ones whose sums may be non-zero.
+    spiked in the presentation, the only ones whose sums may be non-zero
+    (but Clopath's).
 
     ``sliding = (theta (L, F), rate (1,))``: BCM's threshold (float64) and
     the fraction of the way it moves after each step; empty for other rules.
+
+    ``modulation = (reward (B, T), elig (B, n_terms, L, F * K), (elig_decay,
+    dt))``: the samples' reward at every step (empty for rules that read
+    none; float64) and MSTDPET's eligibility (empty for other rules).
+
+    ``voltage = (ubar (2, B, L * F), vconst, u)``: Clopath's filtered
+    potentials (``ubar_minus``, ``ubar_plus``; float64, starting at
+    ``theta_minus``), its constants (entries CL_U_SPIKE, CL_THETA_MINUS, ...) and a
+    scratch row per sample for the potential it reads; empty for other
+    rules. The filters move towards this step's potential at the end of the
+    step, ``ubar = u + (ubar - u) * decay``.
     """
     ptr, idx = inputs
     lo, hi = ptr[b * n_steps + t], ptr[b * n_steps + t + 1]
     n = nspk[b]
-    term_kind, trace, factor, coef = plastic[0]
+    term_kind, trace, factor, coef, modes = plastic[0]
     pre_mode, pre_decay, post_mode, post_decay, pre_val, post_val = plastic[1]
     is_alive, alive, spiked, act_n, act = plastic[2]
     sums, npost, touched, nstep, post_sq = plastic[3]
+    reward, elig, elig_const = plastic[5]
+    ubar, vconst, u_now = plastic[6]
     n_locations = geometry[0].shape[0]
     n_alive = alive[b, -1]
+    rw = reward[b, t] if reward.shape[0] > 0 else 1.0
     # the traces decay (only the inputs and neurons that have spiked: the
     # others' are zero)
     for q in range(len(pre_mode)):
@@ -489,6 +643,16 @@ def _learn(b, t, g, n_steps, inputs, spk, nspk, geometry, n_filters, plastic):
             base = loc * n_filters
             for a in range(act_n[b, loc]):
                 y[base + act[b, base + a]] *= d
+    if elig.shape[0] > 0:  # MSTDPET's eligibility decays
+        _eligibility(
+            b, g, True, elig_const[0], elig, sums, term_kind, modes, act_n, act
+        )
+    voltage = ubar.shape[0] > 0
+    if voltage:  # Clopath's potential: v, or u_spike in the step of a spike
+        u = u_now[b]
+        u[:] = v[b]
+        for a in range(n):
+            u[spk[b, a]] = vconst[CL_U_SPIKE]
     nstep[g] += 1
     for a in range(n):
         loc, f = divmod(spk[b, a], n_filters)
@@ -499,21 +663,49 @@ def _learn(b, t, g, n_steps, inputs, spk, nspk, geometry, n_filters, plastic):
     patches = (index, identity, alive)
     for term in range(len(term_kind)):
         kind, q, c0, c1 = term_kind[term], factor[term], coef[term, 0], coef[term, 1]
+        weight = 1.0  # of the reward
+        if modes[term, 0] == REWARD:
+            weight = rw
+        elif modes[term, 0] == REWARD_POSITIVE:
+            weight = max(rw, 0.0)
+        elif modes[term, 0] == REWARD_NEGATIVE:
+            weight = max(-rw, 0.0)
+        out, gb = sums, g
+        if modes[term, 1]:  # into the sample's eligibility
+            out, gb = elig, b
+        elif weight == 0.0:
+            continue
         if kind == PRE_TRACE_AT_POST:
             x = pre_val[trace[term], b]
             _pre_trace_at_post(
-                b, g, term, n, spk, x, post_val, q, c0, c1, patches, sums
-            )
+                b, gb, term, n, spk, x, post_val, q, c0 * weight, c1 * weight,
+                patches, out,
+            )  # fmt: skip
         elif kind == POST_TRACE_AT_PRE:
             y = post_val[trace[term], b]
             members = (mem_ptr, mem_lk, act_n, act)
             _post_trace_at_pre(
-                b, g, term, lo, hi, idx, y, pre_val, q, c0, c1, members, sums
-            )
+                b, gb, term, lo, hi, idx, y, pre_val, q, c0 * weight, c1 * weight,
+                members, out,
+            )  # fmt: skip
         elif kind == TRACE_PRODUCT:
             x, y = pre_val[trace[term], b], post_val[q, b]
             _trace_products(
                 b, g, term, x, y, plastic[4][0], patches, act_n, act, sums, post_sq
+            )
+        elif kind == POST_COUNT:
+            _post_count(b, gb, term, n, spk, weight, n_filters, out)
+        elif kind == VOLTAGE_AT_PRE:
+            _voltage_at_pre(
+                b, gb, term, lo, hi, idx, ubar[0, b], vconst[CL_THETA_MINUS],
+                n_filters, (mem_ptr, mem_lk), out,
+            )  # fmt: skip
+        elif kind == PRE_COUNT:
+            _pre_count(b, gb, term, lo, hi, idx, n_filters, (mem_ptr, mem_lk), out)
+        elif kind == TRACE_AT_VOLTAGE:
+            x = pre_val[trace[term], b]
+            _trace_at_voltage(
+                b, gb, term, x, u_now[b], ubar[1, b], vconst, c0, patches, out
             )
     # this step's spikes join the traces
     for e in range(lo, hi):
@@ -535,14 +727,33 @@ def _learn(b, t, g, n_steps, inputs, spk, nspk, geometry, n_filters, plastic):
             y[j] = y[j] + 1.0 if post_mode[q] == ADD else 1.0
     for term in range(len(term_kind)):
         if term_kind[term] == PRE_FIRED_AT_POST:
+            weight = 1.0
+            if modes[term, 0] == REWARD_POSITIVE:
+                weight = max(rw, 0.0)
+            elif modes[term, 0] == REWARD_NEGATIVE:
+                weight = max(-rw, 0.0)
+            elif modes[term, 0] == REWARD:
+                weight = rw
+            if weight == 0.0:
+                continue
             x, threshold = pre_val[trace[term], b], coef[term, 0]
-            _fired_at_post(b, g, term, n, spk, x, threshold, patches, sums)
+            _fired_at_post(b, g, term, n, spk, x, threshold, weight, patches, sums)
     for a in range(n):
         loc, f = divmod(spk[b, a], n_filters)
         if not spiked[b, loc * n_filters + f]:  # its first spike
             spiked[b, loc * n_filters + f] = True
             act[b, loc * n_filters + act_n[b, loc]] = f
             act_n[b, loc] += 1
+    if elig.shape[0] > 0 and rw != 0.0:  # the reward credits the eligibility
+        credit = rw * elig_const[1]  # times dt
+        _eligibility(b, g, False, credit, elig, sums, term_kind, modes, act_n, act)
+    if voltage:  # the filtered potentials take this step's
+        u = u_now[b]
+        for r in range(2):
+            d = vconst[CL_DECAY_MINUS + r]
+            row = ubar[r, b]
+            for j in range(len(u)):
+                row[j] = u[j] + (row[j] - u[j]) * d
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -644,7 +855,8 @@ def _take_row(sums, term_kind, term, loc, f, out):
     patch_size = len(out)
     n_filters = sums.shape[3] // patch_size
     start, stride = f * patch_size, 1  # row f * K + k
-    if term_kind[term] == POST_TRACE_AT_PRE:  # row k * F + f
+    by_pre = (POST_TRACE_AT_PRE, VOLTAGE_AT_PRE, PRE_COUNT)
+    if term_kind[term] in by_pre:  # row k * F + f
         start, stride = f, n_filters
     for g in range(sums.shape[0]):
         row = sums[g, term, loc]
@@ -654,10 +866,10 @@ def _take_row(sums, term_kind, term, loc, f, out):
 
 
 @njit(cache=True, error_model="numpy")
-def _change(kind, par, sum0, sum1, w, n_post, post_sq, n_steps):
+def _change(kind, par, sums, k, w, n_post, post_sq, n_steps):
     """The change of a weight ``w`` as its rule computes it from the sums of
-    a presentation, in the weights' dtype: ``sum0`` and ``sum1`` are the
-    float64 sums of terms 0 and 1; ``n_post`` (the neuron's postsynaptic
+    a presentation, in the weights' dtype: ``sums[i, k]`` is the float64 sum
+    of term ``i`` (0 to 3) of synapse ``k``; ``n_post`` (the neuron's postsynaptic
     spikes), ``post_sq`` (its summed ``y**2``) and ``n_steps`` (the steps since
     the last update) are in the weights' dtype, as are the rule's parameters
     ``par``: numpy 2 casts a rule's Python floats (weak scalars) to it.
@@ -667,7 +879,7 @@ def _change(kind, par, sum0, sum1, w, n_post, post_sq, n_steps):
     branch always goes the same way.)
     """
     dtype = par.dtype.type
-    ltp, ltd = dtype(sum0), dtype(sum1)
+    ltp, ltd = dtype(sums[0, k]), dtype(sums[1, k])
     if kind == PAIR_ADDITIVE:
         # PairSTDP: a_plus * LTP - a_minus * LTD
         return par[0] * ltp - par[1] * ltd
@@ -698,6 +910,25 @@ def _change(kind, par, sum0, sum1, w, n_post, post_sq, n_steps):
     if kind == OJA:
         # Oja: learning_rate * (sum x y - sum y^2 * w)
         return par[0] * (ltp - post_sq * w)
+    if kind == MSTDP or kind == MSTDPET:
+        # MSTDP: learning_rate * (a_plus * sum r x S - a_minus * sum r S y);
+        # MSTDPET: learning_rate * dt * (a_plus * sum r z_ltp - a_minus * ...)
+        return par[0] * (par[1] * ltp - par[2] * ltd)
+    if kind == RSTDP:
+        # RSTDP: (a_r+ F+ - a_r- (N+ - F+) + a_p+ (N- - F-) - a_p- F-) * soft,
+        # F the fired counts, N the post spikes, weighted by r+ and r-
+        fired_n, all_n = dtype(sums[2, k]), dtype(sums[3, k])
+        change = par[0] * ltp - par[1] * (ltd - ltp)
+        change = change + (par[2] * (all_n - fired_n) - par[3] * fired_n)
+        soft = (w - par[4]) * (par[5] - w) / par[6]
+        return change * soft
+    if kind == CLOPATH:
+        # ClopathSTDP: a_ltp * dt * sum x_bar gain - a_ltd * sum [ubar - theta]+
+        return par[0] * ltp - par[1] * ltd
+    if kind == ISTDP:
+        # InhibitorySTDP on these synapses: eta * (sum S_pre y + sum x S_post
+        #                                          - alpha * n_pre)
+        return par[0] * ((ltd + ltp) - par[1] * dtype(sums[2, k]))
     # BCM: learning_rate * sum x y (y - theta)
     return par[0] * ltp
 
@@ -721,9 +952,11 @@ def _apply_update(weights, plastic, rule, bounds, shared, dw):
         n_steps += nstep[g]
         nstep[g] = 0
     steps = dtype(n_steps // max(n_samples, 1))
-    every_neuron = kind == HEBBIAN and par[1] != 0
-    zero, one = np.int64(0), np.int64(1)  # term numbers (variables, one compile)
-    sum0, sum1 = np.empty(patch_size), np.empty(patch_size)
+    # the Hebbian decay, and Clopath's depression of neurons that never spiked
+    # the inhibitory rule's depression at every presynaptic spike
+    every_neuron = (kind == HEBBIAN and par[1] != 0) or kind == CLOPATH
+    every_neuron = every_neuron or kind == ISTDP
+    rows = np.empty((4, patch_size))  # the sums of terms 0 to 3
     dw[:] = 0
     for loc in range(n_locations):
         s = 0 if shared else loc
@@ -738,12 +971,12 @@ def _apply_update(weights, plastic, rule, bounds, shared, dw):
                 post_sq[g, loc, f] = 0.0
             if not active:
                 continue
-            _take_row(sums, term_kind, zero, loc, f, sum0)
-            _take_row(sums, term_kind, one, loc, f, sum1)
+            for term in range(4):
+                _take_row(sums, term_kind, np.int64(term), loc, f, rows[term])
             n, sq = dtype(n_post), dtype(y2)
             for k in range(patch_size):
                 w = weights[s, k, f]
-                change = _change(kind, par, sum0[k], sum1[k], w, n, sq, steps)
+                change = _change(kind, par, rows, k, w, n, sq, steps)
                 if not np.isfinite(change):  # counted: the caller raises
                     overflow[0] += 1
                 if shared:
@@ -758,6 +991,65 @@ def _apply_update(weights, plastic, rule, bounds, shared, dw):
     for x in range(len(flat)):
         flat[x] = min(max(flat[x], w_lo), w_hi)
     npost[:] = 0
+
+
+@njit(cache=True, error_model="numpy")
+def _learn_lateral(b, g, n, spk, n_filters, lateral_plastic):
+    """The sums of the inhibitory rule (Vogels et al. 2011) of a learned
+    lateral inhibition, one sample and step: each spike of neuron ``j``
+    (postsynaptic side) adds the trace of every neuron ``i`` of its location
+    to the pair ``(i, j)``, each spike of ``i`` (presynaptic side) adds the
+    trace of every ``j`` minus ``alpha``; the traces (float64, one per neuron:
+    both sides have the same time constant) decay first and take this step's
+    spikes last, as the numpy engine's stepped traces.
+
+    ``lateral_plastic = (sums (G, L, F * F), traces (B, L * F), const)``, row
+    ``i * F + j``, ``const = (decay, alpha, eta)``.
+    """
+    sums, traces, const = lateral_plastic
+    decay, alpha = const[0], const[1]
+    x = traces[b]
+    for j in range(len(x)):
+        x[j] *= decay
+    for a in range(n):
+        loc, j = divmod(spk[b, a], n_filters)
+        base = loc * n_filters
+        row = sums[g, loc]
+        for i in range(n_filters):
+            row[i * n_filters + j] += x[base + i]  # i's trace at j's spike
+        for f in range(n_filters):
+            row[j * n_filters + f] += x[base + f] - alpha  # j's as presynaptic
+    for a in range(n):
+        j = spk[b, a]
+        x[j] = x[j] + 1.0
+
+
+@njit(cache=True, error_model="numpy")
+def _apply_lateral(lateral, lateral_plastic, overflow):
+    """Add ``eta`` times the lateral sums (every group's, in group order;
+    over locations for a shared matrix) to the lateral inhibition, keep it
+    >= 0 with a zero diagonal, clear the sums."""
+    sums, traces, const = lateral_plastic
+    eta = lateral.dtype.type(const[2])
+    n_groups, n_locations = sums.shape[0], sums.shape[1]
+    n_filters = lateral.shape[2]
+    shared = lateral.shape[0] == 1
+    total = np.zeros((lateral.shape[0], n_filters * n_filters))
+    for g in range(n_groups):
+        for loc in range(n_locations):
+            row = total[0 if shared else loc]
+            for e in range(n_filters * n_filters):
+                row[e] += sums[g, loc, e]
+                sums[g, loc, e] = 0.0
+    for s in range(lateral.shape[0]):
+        for i in range(n_filters):
+            for j in range(n_filters):
+                change = eta * lateral.dtype.type(total[s, i * n_filters + j])
+                if not np.isfinite(change):
+                    overflow[0] += 1
+                value = lateral[s, i, j] + change
+                keep = value > 0 and i != j
+                lateral[s, i, j] = value if keep else lateral.dtype.type(0)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -776,12 +1068,14 @@ def precompute(b0, b1, t0, t1, n_steps, inputs, geometry, weights, shared, chunk
 def run_steps(
     g0, g1, t0, t1, update_every, finish, n_steps, group_start, chunk, inputs,
     geometry, weights, neuron, state, competition, flags, plastic, rule,
-    bounds, scratch, records, shared_theta,
+    bounds, scratch, records, shared_theta, lateral,
 ):  # fmt: skip
     """Steps ``t0`` to ``t1`` of the sample groups ``g0`` to ``g1``, then, if
     ``finish``, the weight update of the changes summed since the last one
     (the caller's only way to update: see "Compilation" in the module
-    docstring).
+    docstring). ``lateral`` holds the sums and traces of a learned lateral
+    inhibition (``flags[4]``; see :func:`_learn_lateral`), whose matrices
+    are ``competition[5]`` and change at the weight updates.
 
     A batch that is not serial (``flags[3]``) runs each sample through the
     steps on its own, computing its currents; the weights are updated every
@@ -792,7 +1086,7 @@ def run_steps(
     thresholds take the others' increments if the batch shares them
     (``shared_theta`` not empty), and BCM's thresholds move.
     """
-    learn, serial = flags[2], flags[3]
+    learn, serial, lateral_learn = flags[2], flags[3], flags[4]
     cur, spk, nspk = scratch[0], scratch[2], scratch[3]
     n_filters = weights.shape[2]
     total, cols, mark, dw = shared_theta
@@ -816,13 +1110,20 @@ def run_steps(
                     if learn:
                         _learn(
                             b, t, g, n_steps, inputs, spk, nspk, geometry,
-                            n_filters, plastic,
+                            n_filters, plastic, state[0],
                         )  # fmt: skip
+                    if lateral_learn:
+                        _learn_lateral(b, g, nspk[b], spk, n_filters, lateral)
         if serial and len(total):
             _share_thresholds(state[2], spk, nspk, neuron[1], total, cols, mark)
         if sliding:
             _slide_thresholds(plastic)
-        if learn and update_every > 0 and s1 % update_every == 0:
-            _apply_update(weights, plastic, rule, bounds, flags[0], dw)
+        if update_every > 0 and s1 % update_every == 0:
+            if learn:
+                _apply_update(weights, plastic, rule, bounds, flags[0], dw)
+            if lateral_learn:
+                _apply_lateral(competition[5], lateral, rule[2])
     if learn and finish:
         _apply_update(weights, plastic, rule, bounds, flags[0], dw)
+    if lateral_learn and finish:
+        _apply_lateral(competition[5], lateral, rule[2])

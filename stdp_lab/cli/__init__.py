@@ -9,7 +9,8 @@ Subcommands:
   test split;
 - ``window``: measured STDP windows of the plasticity rules;
 - ``patterns``: the Izhikevich (2003) firing-pattern gallery;
-- ``compare``: several rules on the same architecture, one table and one figure.
+- ``compare``: every rule on the same architecture, each at a learning rate tuned
+  on a validation split, against baselines: a table, figures and a report.
 
 Each subcommand is one ``_add_<name>(subparsers)`` function that builds its
 parser and sets ``func`` to one ``_run_<name>(args) -> int`` function; adding a
@@ -93,6 +94,10 @@ DEMO_C = 0.01
 QUICK_N_TRAIN = 300
 QUICK_N_TEST = 200
 QUICK_N_TIMESTEPS = 20
+#: MNIST training and test images of ``stdp-lab compare`` (those of
+#: ``benchmarks/bench_compare.py``); the digits use their whole split.
+COMPARE_N_TRAIN = 5_000
+COMPARE_N_TEST = 2_000
 
 #: Data sets the subcommands can load, with their number of features.
 DATASETS = {"mnist": 784, "digits": 64}

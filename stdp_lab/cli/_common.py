@@ -283,13 +283,19 @@ def _output_spikes(learner, x) -> np.ndarray:
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float64)  # as the learner's validate_data does
     X = X.reshape(1, -1)  # (1, n_features)
-    _, _, _, encoder = learner._build(X.shape[1])  # transform's encoder
+    _, _, _, encoder = learner._build(X.shape[1], learner.image_shape_)
     seeds = _row_seeds(X, learner.transform_seed_)
     n_timesteps = learner._transform_steps()
     steps = encoder.steps(learner._scale(X), n_timesteps, learner.dt, seeds)
     result = simulate(
         [learner.layer_],
-        [LayerParams(learner.weights_, learner.thresholds_)],
+        [
+            LayerParams(
+                learner.weights_,
+                learner.thresholds_,
+                getattr(learner, "lateral_weights_", None),
+            )
+        ],
         steps,
         dt=learner.dt,
         record=("spikes",),

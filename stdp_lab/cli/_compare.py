@@ -1,4 +1,5 @@
-"""The ``compare`` subcommand: several plasticity rules on one architecture
+"""The ``compare`` subcommand: every plasticity rule on one architecture, each
+at a tuned learning rate, against baselines
 (:func:`stdp_lab.compare.compare_rules`)."""
 
 from __future__ import annotations
@@ -28,12 +29,17 @@ from ._common import (
 def _add_compare(subparsers) -> None:
     parser = subparsers.add_parser(
         "compare",
-        help="compare plasticity rules on the same architecture",
+        help="compare plasticity rules fairly on the same architecture",
         description=(
-            "Train SpikingFeatureLearner with each rule and seed, score linear and "
-            "vote readouts against baselines, and write comparison.csv, "
-            "comparison.md and comparison.png into the output folder "
-            "(stdp_lab.compare.compare_rules); prints the Markdown table."
+            "Choose each rule's learning rate on a validation split of the "
+            "training set, train the same spiking layer with each rule and seed "
+            "(by default every rule, on MNIST, on the pooled convolution of the "
+            "demo), score linear and vote readouts against frozen random "
+            "weights, k-means features and the raw pixels, with paired 95% "
+            "intervals; print the table and write comparison.csv, "
+            "comparison.md, report.json and the figures (comparison.png, "
+            "receptive_fields.png, weight_histograms.png, learning_curves.png) "
+            "into the output folder (stdp_lab.compare.compare_rules)."
         ),
     )
     parser.add_argument(
@@ -48,30 +54,49 @@ def _add_compare(subparsers) -> None:
         default=None,
         help="comma-separated learner seeds (default: 0,1,2; --quick: 0)",
     )
-    _add_dataset_argument(parser, default="digits")
+    _add_dataset_argument(parser, default="mnist")
     parser.add_argument(
         "--n-train",
         type=_positive_int,
         default=None,
-        help="training samples (default: the whole split)",
+        help=(
+            f"training samples (default: {_cli.COMPARE_N_TRAIN} MNIST images, "
+            "the whole split of the digits)"
+        ),
     )
     parser.add_argument(
         "--n-test",
         type=_positive_int,
         default=None,
-        help="test samples (default: the whole split)",
+        help=(
+            f"test samples (default: {_cli.COMPARE_N_TEST} MNIST images, the "
+            "whole split of the digits)"
+        ),
     )
     parser.add_argument(
         "--n-timesteps",
         type=_positive_int,
         default=None,
-        help="time steps per sample (default: the learner's)",
+        help="time steps per sample (default: the architecture's, 100)",
+    )
+    parser.add_argument(
+        "--no-tune",
+        dest="tune",
+        action="store_false",
+        help="run every rule at its default learning rate (no validation split)",
+    )
+    parser.add_argument(
+        "--no-curves",
+        dest="learning_curve",
+        action="store_false",
+        help="skip the learning curves (a few transforms per rule)",
     )
     parser.add_argument(
         "--n-jobs",
         type=_n_jobs,
         default=None,
-        help="parallel jobs of compare_rules (default: 1)",
+        help="runs in parallel processes (default: one at a time, the compiled "
+        "engine's threads using the cores)",
     )
     parser.add_argument(
         "--quick",
@@ -94,10 +119,13 @@ def _run_compare(args) -> int:
         n_train = n_train or 200
         n_test = n_test or 100
         n_timesteps = n_timesteps or 10
+    if args.dataset == "mnist":
+        n_train = n_train or _cli.COMPARE_N_TRAIN
+        n_test = n_test or _cli.COMPARE_N_TEST
     if rules is None:
         from ..plasticity import RULES
 
-        rules = list(RULES)
+        rules = list(RULES)  # every rule known now, those added later included
     rules = _check_rules(rules)
     seeds = tuple(seeds) if seeds is not None else (0, 1, 2)
     out_dir = _output_dir(args.out)
@@ -109,28 +137,28 @@ def _run_compare(args) -> int:
     shared = {} if n_timesteps is None else {"n_timesteps": n_timesteps}
     X_train, y_train, X_test, y_test = _cli._load_data(args.dataset, n_train, n_test)
     t0 = time.perf_counter()
-    compare_rules(
+    result = compare_rules(
         rules,
         X_train,
         y_train,
         X_test,
         y_test,
         seeds=seeds,
+        tune=args.tune,
+        learning_curve=args.learning_curve,
         n_jobs=args.n_jobs,
-        out=out_dir,
         verbose=1,
         **shared,
     )
     seconds = time.perf_counter() - t0
-    table = out_dir / "comparison.md"
-    try:
-        print(table.read_text().rstrip())
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise CLIError(f"cannot read {str(table)!r}: {reason}") from None
+    paths = result.save(out_dir)
+    print(result.to_markdown().rstrip())
+    names = [paths[key].name for key in ("csv", "markdown", "report")]
+    names += [path.name for path in paths["figures"]]
+    tuned = "tuned on a validation split" if args.tune else "at their default rates"
     print(
-        f"Compared {len(rules)} rules x {len(seeds)} seeds on {len(X_train)} / "
-        f"{len(X_test)} {args.dataset} images in {seconds:.1f} s; wrote "
-        f"comparison.csv, comparison.md and comparison.png to {out_dir}{os.sep}."
+        f"Compared {len(rules)} rules ({tuned}) x {len(seeds)} seeds on "
+        f"{len(X_train)} / {len(X_test)} {args.dataset} images in {seconds:.1f} s; "
+        f"wrote {', '.join(names)} to {out_dir}{os.sep}."
     )
     return 0

@@ -1,89 +1,122 @@
-"""The comparison table: mean and spread over seeds, CSV, Markdown and the figure."""
+"""The comparison table: its columns, Markdown and CSV."""
 
 from __future__ import annotations
 
 import csv
+import json
 import math
 from pathlib import Path
 
-import numpy as np
-
 from ._metrics import METRICS
 
-# Filters shown per rule in the figure.
-_N_FIGURE_FILTERS = 8
-
-
-def _summary(values) -> tuple[float, float]:
-    """Mean and sample standard deviation (ddof=1) of the values that are not
-    NaN; NaN where undefined (no value, or a single value for the spread)."""
-    values = np.asarray(values, dtype=np.float64)
-    if np.isnan(values).all():
-        return math.nan, math.nan
-    if np.isnan(values).any():
-        values = values[~np.isnan(values)]
-    mean = float(values.mean())
-    std = float(values.std(ddof=1)) if len(values) > 1 else math.nan
-    return mean, std
-
-
-def _row(label, kind, description, runs) -> dict:
-    row = {"label": label, "kind": kind, "description": description}
-    row["n_seeds"] = len(runs)
-    for metric in METRICS:
-        mean, std = _summary([run[metric] for run in runs])
-        row[f"{metric}_mean"] = mean
-        row[f"{metric}_std"] = std
-    return row
+_READOUTS = ("linear", "vote")
 
 
 def _columns() -> list[str]:
-    columns = ["label", "kind", "description", "n_seeds"]
+    """Columns of the CSV and of ``Comparison.to_frame()``, in order."""
+    columns = ["label", "kind", "description", "n_seeds", "tuned", "rate_factor"]
+    columns.append("at_grid_edge")
     for metric in METRICS:
         columns += [f"{metric}_mean", f"{metric}_std"]
+    for readout in _READOUTS:
+        key = f"{readout}_diff_vs_random"
+        columns += [f"{key}_mean", f"{key}_std", f"{key}_ci95_low", f"{key}_ci95_high"]
+    for readout in _READOUTS:
+        columns.append(f"{readout}_accuracy_per_seed")
     return columns
 
 
-def _as_table(rows: list[dict]):
-    try:
-        import pandas as pd
-    except ImportError:
-        return rows
-    return pd.DataFrame(rows, columns=_columns())
+def _flat(row: dict) -> dict:
+    """A row with one scalar per column: intervals split into their bounds,
+    per-seed lists and tuned values as JSON text."""
+    flat = dict(row)
+    for readout in _READOUTS:
+        key = f"{readout}_diff_vs_random"
+        low, high = flat.pop(f"{key}_ci95")
+        flat[f"{key}_ci95_low"], flat[f"{key}_ci95_high"] = low, high
+        per_seed = f"{readout}_accuracy_per_seed"
+        flat[per_seed] = json.dumps(flat[per_seed])
+    flat["tuned"] = _tuned_text(row)
+    return {key: flat[key] for key in _columns()}
 
 
-_MD_COLUMNS = (
-    ("linear_accuracy", "linear acc. (%)", 100.0, "{:.1f}"),
-    ("vote_accuracy", "vote acc. (%)", 100.0, "{:.1f}"),
-    ("fit_seconds", "fit (s)", 1.0, "{:.1f}"),
-    ("transform_seconds", "transform (s)", 1.0, "{:.1f}"),
-    ("spikes_per_sample", "spikes / sample", 1.0, "{:.0f}"),
-    ("sparsity", "sparsity", 1.0, "{:.2f}"),
-    ("weight_mean", "weight mean", 1.0, "{:.3f}"),
-    ("weight_std", "weight std", 1.0, "{:.3f}"),
-    ("rf_diversity", "RF diversity", 1.0, "{:.2f}"),
+def _tuned_text(row: dict) -> str:
+    """``"x0.3: a_plus=0.003, a_minus=0.00315"``: the chosen factor of the
+    rule's own rate (when tuned) and the values, marked when the choice lies at
+    an end of the grid (the best value may lie beyond it)."""
+    values = ", ".join(f"{key}={value:.3g}" for key, value in row["tuned"].items())
+    if values and row.get("at_grid_edge"):
+        values += " (grid edge)"
+    factor = row.get("rate_factor", math.nan)
+    if values and not math.isnan(factor):
+        return f"x{factor:.3g}: {values}"
+    return values
+
+
+def _pct(value: float) -> str:
+    return "–" if math.isnan(value) else f"{100 * value:.1f}"
+
+
+def _difference_text(row: dict, readout: str) -> str:
+    """``"+1.2 [+0.4, +2.0]"``: the paired difference in points and its 95%
+    interval (no interval with one seed, a dash where it does not apply)."""
+    key = f"{readout}_diff_vs_random"
+    mean = row[f"{key}_mean"]
+    if math.isnan(mean):
+        return "–"
+    low, high = row[f"{key}_ci95"]
+    text = f"{100 * mean:+.1f}"
+    if not (math.isnan(low) or math.isnan(high)):
+        text += f" [{100 * low:+.1f}, {100 * high:+.1f}]"
+    return text
+
+
+_MD_METRICS = (
+    ("fit_seconds", "fit (s)", "{:.1f}"),
+    ("spikes_per_sample", "spikes / sample", "{:.0f}"),
+    ("sparsity", "sparsity", "{:.2f}"),
+    ("weight_std", "weight std", "{:.3f}"),
+    ("rf_diversity", "RF diversity", "{:.2f}"),
 )
 
 
+def _mean_std(row: dict, metric: str, fmt: str, factor: float = 1.0) -> str:
+    mean, std = row[f"{metric}_mean"], row[f"{metric}_std"]
+    if math.isnan(mean):
+        return "–"
+    if math.isnan(std):
+        return fmt.format(mean * factor)
+    return f"{fmt.format(mean * factor)} ± {fmt.format(std * factor)}"
+
+
 def _markdown(rows: list[dict]) -> str:
-    """A Markdown table, mean ± std over seeds, accuracies in %."""
-    header = ["label", "kind", "seeds"] + [title for _, title, _, _ in _MD_COLUMNS]
+    """A Markdown table: mean ± std over seeds, accuracies in %, differences to
+    the frozen random weights in points with their 95% interval."""
+    header = (
+        [
+            "label",
+            "kind",
+            "seeds",
+            "linear acc. (%)",
+            "Δ linear vs random",
+            "vote acc. (%)",
+            "Δ vote vs random",
+        ]
+        + [title for _, title, _ in _MD_METRICS]
+        + ["tuned"]
+    )
     lines = [
         "| " + " | ".join(header) + " |",
-        "|" + "|".join(["---"] * 2 + ["---:"] * (len(header) - 2)) + "|",
+        "|" + "|".join(["---"] * 2 + ["---:"] * (len(header) - 3) + ["---"]) + "|",
     ]
     for row in rows:
         cells = [row["label"].replace("|", "\\|"), row["kind"], str(row["n_seeds"])]
-        for metric, _, factor, fmt in _MD_COLUMNS:
-            mean, std = row[f"{metric}_mean"], row[f"{metric}_std"]
-            if math.isnan(mean):
-                cells.append("–")
-            elif math.isnan(std):
-                cells.append(fmt.format(mean * factor))
-            else:
-                cells.append(
-                    f"{fmt.format(mean * factor)} ± {fmt.format(std * factor)}"
-                )
+        for readout in _READOUTS:
+            cells.append(_mean_std(row, f"{readout}_accuracy", "{:.1f}", 100.0))
+            cells.append(_difference_text(row, readout))
+        for metric, _, fmt in _MD_METRICS:
+            cells.append(_mean_std(row, metric, fmt))
+        cells.append(_tuned_text(row).replace("|", "\\|") or "–")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -93,45 +126,4 @@ def _write_csv(rows: list[dict], path: Path) -> None:
         writer = csv.DictWriter(handle, fieldnames=_columns())
         writer.writeheader()
         for row in rows:
-            writer.writerow({key: row[key] for key in _columns()})
-
-
-def _save_figure(rows, fields, n_classes: int, path: Path) -> None:
-    """Accuracy bars for both readouts (left) and a row of receptive fields per
-    entry that has them (right)."""
-    from matplotlib.figure import Figure
-
-    from ..plotting import plot_receptive_fields, plot_rule_comparison
-
-    n_fields = len(fields)
-    fig = Figure(figsize=(13, max(6.5, 1.4 * n_fields + 1.0)), layout="constrained")
-    if n_fields:
-        left, right = fig.subfigures(1, 2, width_ratios=[1.2, 1.0])
-    else:
-        left, right = fig, None
-    chance = 1.0 / n_classes
-    for ax, metric, title in zip(
-        left.subplots(2, 1),
-        ("linear_accuracy", "vote_accuracy"),
-        ("linear readout", "vote readout"),
-        strict=True,
-    ):
-        plot_rule_comparison(rows, metric=metric, ax=ax, chance=chance)
-        ax.set_title(f"test accuracy, {title} (mean ± std over seeds)")
-    if right is not None:
-        right.suptitle("receptive fields: first filters at location 0, first seed")
-        axes = np.atleast_1d(right.subplots(n_fields, 1))
-        for ax, (label, weights, patch_shape) in zip(axes, fields, strict=True):
-            plot_receptive_fields(
-                weights,
-                patch_shape,
-                locations=[0],
-                max_filters=_N_FIGURE_FILTERS,
-                ax=ax,
-            )
-            ax.set_title(label, fontsize="small")
-            ax.set_xlabel("")
-            ax.set_ylabel("")
-            ax.set_xticks([])
-            ax.set_yticks([])
-    fig.savefig(path, dpi=100)
+            writer.writerow(_flat(row))

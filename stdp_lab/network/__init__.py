@@ -18,7 +18,16 @@ and rule, and on both engines):
 4. while learning: traces decay by ``exp(-dt / tau)``, the rule computes ``dw``
    from this step's spikes and the decayed traces (so a spike does not pair with
    itself or with a spike of the same step) and the layer adds ``fold(dw)`` to
-   its accumulated change; then this step's spikes are added to the traces.
+   its accumulated change; then this step's spikes are added to the traces. A
+   rule that reads more (:meth:`~stdp_lab.plasticity.Rule.reads`) also gets the
+   potentials at the end of the step or the samples' reward at the step (an
+   input of :func:`simulate`, like the spikes).
+
+A layer may learn its lateral inhibition too (``Layer(lateral_rule=...)``): a
+per-pair inhibitory matrix among the filters of each location, in
+:class:`LayerParams` beside the weights, changed by its own rule (Vogels et
+al.'s inhibitory STDP) from the layer's own spikes, at the same updates as the
+weights.
 
 The weights a presentation sees are those at its start: the changes of every
 step and every sample are summed and applied at the end (then clipped to

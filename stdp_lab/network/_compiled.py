@@ -21,15 +21,21 @@ from ..encoding import SpikeSteps
 from ..neurons import IF, LIF, AdaptiveLIF, Izhikevich
 from ..plasticity import (
     BCM,
+    MSTDP,
+    MSTDPET,
+    RSTDP,
     Activity,
+    ClopathSTDP,
     DiehlCookSTDP,
     Hebbian,
+    InhibitorySTDP,
     Oja,
     PairSTDP,
     SimplifiedSTDP,
     TripletSTDP,
 )
 from ._layer import LayerParams
+from ._plasticity import check_reward
 from ._population import Population
 from ._projection import Projection, raise_overflow
 
@@ -46,7 +52,14 @@ _RULES = (
     Hebbian,
     Oja,
     BCM,
+    MSTDP,
+    MSTDPET,
+    RSTDP,
+    ClopathSTDP,
+    InhibitorySTDP,
 )
+#: Rules of a learned lateral inhibition with a compiled form.
+_LATERAL_RULES = (InhibitorySTDP,)
 
 #: Bytes of float64 plasticity sums the groups of a learning batch may hold.
 SUMS_BYTES = 16 * 2**20
@@ -86,18 +99,27 @@ def unsupported(layer, learn: bool = True) -> str | None:
         return f"the competition {type(competition).__name__} has no compiled form"
     if learn and rule is not None and type(rule) not in _RULES:
         return f"the rule {type(rule).__name__} has no compiled form"
+    lateral = layer._lateral_rule() if learn else None
+    if lateral is not None and type(lateral) not in _LATERAL_RULES:
+        return (
+            f"the lateral rule {type(lateral).__name__} has no compiled form "
+            "(InhibitorySTDP has one)"
+        )
     return None
 
 
 def _rule_form(rule, dtype, dt, n_samples, n_steps):
-    """``(kind, parameters, terms, sliding)`` of a rule the kernel computes
-    (one of ``_RULES``).
+    """``(kind, parameters, terms, sliding, extra)`` of a rule the kernel
+    computes (one of ``_RULES``).
 
-    ``terms`` lists ``(term kind, trace, factor trace, c0, c1)`` (see the
-    kernel's ``_learn``; float64 coefficients); the parameters, in the
-    weights' dtype, are in the order the kernel's ``_change`` reads them;
-    ``sliding`` is BCM's ``(theta_init, alpha)``, else None. ``dt``,
-    ``n_samples`` and ``n_steps`` are the presentation's.
+    ``terms`` lists ``(term kind, trace, factor trace, c0, c1, reward mode,
+    eligibility)`` (see the kernel's ``_learn``; float64 coefficients); the
+    parameters, in the weights' dtype, are in the order the kernel's
+    ``_change`` reads them; ``sliding`` is BCM's ``(theta_init, alpha)``,
+    else None; ``extra`` holds MSTDPET's ``"eligibility"`` (the decay of its
+    trace per step) and Clopath's ``"voltage"`` constants (the kernel's
+    CL_U_SPIKE, ...). ``dt``, ``n_samples`` and ``n_steps`` are the
+    presentation's.
 
     Every rule's change over the steps between two updates (the weights
     fixed) is a sum over steps and samples that the kernel keeps in float64,
@@ -117,13 +139,27 @@ def _rule_form(rule, dtype, dt, n_samples, n_steps):
       - theta`` for BCM; Oja also sums ``y**2`` per neuron, and the Hebbian
       decay is the steps since the update times numpy's per-step
       ``(n_samples * decay) * w``. BCM's threshold changes at every step from
-      the batch's ``y**2``, so its batch steps serially.
+      the batch's ``y**2``, so its batch steps serially;
+    - MSTDP: the pair terms, each weighted by the sample's reward at the step;
+    - MSTDPET: the pair terms (over ``tau_z``) into each sample's
+      eligibility, which the reward times ``dt`` adds to the sums at every
+      step; the change is MSTDP's from these sums times ``dt``;
+    - RSTDP: the inputs that "fired" and all inputs, counted at each
+      postsynaptic spike, each weighted by the positive and by the negative
+      part of the reward (four sums);
+    - InhibitorySTDP (on the feedforward synapses: a lateral inhibition has
+      its own sums, see :func:`_lateral_plastic`): the pair terms and the
+      presynaptic spikes of every synapse;
+    - ClopathSTDP: ``x / tau_x`` times ``[u - theta_plus]_+ [ubar_plus -
+      theta_minus]_+`` at every step, ``[ubar_minus - theta_minus]_+`` of
+      every neuron at the presynaptic spikes.
     """
     from .._numba import kernel as K
 
     rule._check()
     dtype = np.dtype(dtype)
     sliding = None
+    extra = {}
     # Pair rules and Diehl & Cook: a trace at the other side's spikes.
     pre_at_post = (K.PRE_TRACE_AT_POST, 0, -1, 1.0, 0.0)
     post_at_pre = (K.POST_TRACE_AT_PRE, 0, -1, 1.0, 0.0)
@@ -163,12 +199,73 @@ def _rule_form(rule, dtype, dt, n_samples, n_steps):
         terms = (product,)
     elif type(rule) is Oja:
         kind, par, terms = K.OJA, (rule.learning_rate,), (product,)
-    else:  # BCM
+    elif type(rule) is BCM:
         kind, par, terms = K.BCM, (rule.learning_rate,), (product,)
         # the threshold starts at theta_init in the dtype, as numpy's state
         theta_init = float(dtype.type(rule.theta_init))
         sliding = (theta_init, -np.expm1(-dt / rule.tau_theta))
-    return kind, np.array(par, dtype=dtype), terms, sliding
+    elif type(rule) is MSTDP:
+        kind, par = K.MSTDP, (rule.learning_rate, rule.a_plus, rule.a_minus)
+        terms = (
+            (*pre_at_post, K.REWARD, 0),
+            (*post_at_pre, K.REWARD, 0),
+        )
+    elif type(rule) is MSTDPET:
+        # the pair terms over tau_z go into the eligibility; the reward times
+        # dt credits it (the kernel), learning_rate times dt scales the sums
+        kind = K.MSTDPET
+        par = (rule.learning_rate * dt, rule.a_plus, rule.a_minus)
+        into = 1.0 / rule.tau_z
+        terms = (
+            (K.PRE_TRACE_AT_POST, 0, -1, into, 0.0, K.NO_REWARD, 1),
+            (K.POST_TRACE_AT_PRE, 0, -1, into, 0.0, K.NO_REWARD, 1),
+        )
+        extra["eligibility"] = (np.exp(-dt / rule.tau_z), dt)
+    elif type(rule) is RSTDP:
+        w_min, w_max = rule.bounds
+        kind = K.RSTDP
+        par = (
+            rule.a_reward_plus,
+            rule.a_reward_minus,
+            rule.a_punish_plus,
+            rule.a_punish_minus,
+            w_min,
+            w_max,
+            w_max - w_min,
+        )
+        # "fired": the trace never decays within a presentation (1 at a
+        # spike, then at least 1 - n_steps * 1e-12 in float64), 0 otherwise
+        fired = (K.PRE_FIRED_AT_POST, 0, -1, 0.5, 0.0)
+        every = (K.POST_COUNT, 0, -1, 0.0, 0.0)
+        terms = (
+            (*fired, K.REWARD_POSITIVE, 0),
+            (*every, K.REWARD_POSITIVE, 0),
+            (*fired, K.REWARD_NEGATIVE, 0),
+            (*every, K.REWARD_NEGATIVE, 0),
+        )
+    elif type(rule) is InhibitorySTDP:  # on these synapses, not a lateral one
+        kind, par = K.ISTDP, (rule.eta, rule.alpha)
+        terms = (
+            pre_at_post,
+            post_at_pre,
+            (K.PRE_COUNT, 0, -1, 0.0, 0.0),
+        )
+    else:  # ClopathSTDP
+        kind, par = K.CLOPATH, (rule.a_ltp * dt, rule.a_ltd)
+        terms = (
+            (K.TRACE_AT_VOLTAGE, 0, -1, 1.0 / rule.tau_x, 0.0),
+            (K.VOLTAGE_AT_PRE, 0, -1, 0.0, 0.0),
+        )
+        constants = np.zeros(5)
+        constants[K.CL_U_SPIKE] = rule.u_spike
+        constants[K.CL_THETA_MINUS] = rule.theta_minus
+        constants[K.CL_THETA_PLUS] = rule.theta_plus
+        constants[K.CL_DECAY_MINUS] = np.exp(-dt / rule.tau_minus)
+        constants[K.CL_DECAY_PLUS] = np.exp(-dt / rule.tau_plus)
+        extra["voltage"] = constants
+    # every term weighs no reward and goes straight into the sums unless said
+    terms = tuple(tuple(term) + (K.NO_REWARD, 0)[len(term) - 5 :] for term in terms)
+    return kind, np.array(par, dtype=dtype), terms, sliding, extra
 
 
 def _fired_threshold(rule, dtype, dt, n_steps):
@@ -314,20 +411,39 @@ def _groups(n_samples, learn, n_groups):
     return np.round(np.linspace(0, n_samples, n_groups + 1)).astype(np.int64)
 
 
-def _plastic(terms, pre_specs, post_specs, sliding, n_samples, dt, conn, learn, serial):
+def _plastic(
+    terms,
+    pre_specs,
+    post_specs,
+    sliding,
+    n_samples,
+    dt,
+    conn,
+    learn,
+    serial,
+    extra=None,
+    reward=None,
+    lateral_learn=False,
+):
     """The kernel's plasticity arrays (see :func:`stdp_lab._numba.kernel._learn`)
     and the number of sample groups: one for a serial batch (it steps on one
     thread), else at most MAX_GROUPS, fewer when their float64 sums would
     pass SUMS_BYTES; fixed by the batch and the layer, never by the number of
-    threads."""
+    threads. ``extra`` is the rule's (see :func:`_rule_form`), ``reward``
+    the samples' reward as (B, T) float64 for a rule that reads it; a layer
+    that learns only its lateral inhibition (``lateral_learn``) has groups
+    but no rule terms."""
+    from .._numba import kernel as K
+
     n_locations, n_filters = conn.n_locations, conn.n_filters
     n_neurons, n_inputs = n_locations * n_filters, conn.n_inputs
     sums_floats = len(terms) * n_neurons * conn.patch_size
     n_groups = max(1, min(n_samples, MAX_GROUPS, SUMS_BYTES // (8 * sums_floats + 1)))
     if serial:
         n_groups = 1
-    if not learn:
+    if not (learn or lateral_learn):
         n_groups = 0
+    extra = extra or {}
     pre_mode, pre_decay = _traces(pre_specs, dt)
     post_mode, post_decay = _traces(post_specs, dt)
     rows = n_samples if learn else 0
@@ -335,7 +451,8 @@ def _plastic(terms, pre_specs, post_specs, sliding, n_samples, dt, conn, learn, 
         np.array([term[0] for term in terms], np.int64),  # kind
         np.array([term[1] for term in terms], np.int64),  # trace
         np.array([term[2] for term in terms], np.int64),  # factor trace
-        np.array([term[3:] for term in terms], np.float64).reshape(-1, 2),  # c0, c1
+        np.array([term[3:5] for term in terms], np.float64).reshape(-1, 2),  # c0, c1
+        np.array([term[5:7] for term in terms], np.int64).reshape(-1, 2),  # modes
     )
     traces = (
         pre_mode,
@@ -365,11 +482,54 @@ def _plastic(terms, pre_specs, post_specs, sliding, n_samples, dt, conn, learn, 
     else:  # BCM's threshold, float64 (numpy's is in the dtype)
         theta_init, alpha = sliding
         sliding = (np.full((n_locations, n_filters), theta_init), np.array([alpha]))
-    return (terms, traces, activity, totals, sliding), max(n_groups, 1)
+    if reward is None or not learn:
+        reward = np.zeros((0, 0))
+    n_width = n_filters * conn.patch_size
+    if "eligibility" in extra and learn:  # MSTDPET's, per sample and synapse
+        eligibility = np.zeros((n_samples, len(terms[0]), n_locations, n_width))
+        constants = np.array(extra["eligibility"], np.float64)  # decay, dt
+    else:
+        eligibility, constants = np.zeros((0, 0, 0, 0)), np.zeros(2)
+    modulation = (reward, eligibility, constants)
+    if "voltage" in extra and learn:  # Clopath's filtered potentials
+        constants = np.asarray(extra["voltage"], np.float64)
+        ubar = np.full((2, n_samples, n_neurons), constants[K.CL_THETA_MINUS])
+        voltage = (ubar, constants, np.zeros((n_samples, n_neurons)))
+    else:
+        voltage = (np.zeros((0, 0, 0)), np.zeros(5), np.zeros((0, 0)))
+    plastic = (terms, traces, activity, totals, sliding, modulation, voltage)
+    return plastic, max(n_groups, 1)
+
+
+def _lateral_plastic(rule, n_groups, n_samples, shape, dt):
+    """The kernel's arrays of a learned lateral inhibition (see
+    :func:`stdp_lab._numba.kernel._learn_lateral`): float64 sums per group
+    (G, L, F * F), one trace per neuron (B, L * F) and ``(decay, alpha,
+    eta)``; empty when the layer does not learn one."""
+    n_locations, n_filters = shape[1:]
+    if rule is None:
+        return (np.zeros((0, 0, 0)), np.zeros((0, 0)), np.zeros(3))
+    rule._check()
+    constants = np.array([np.exp(-dt / rule.tau), rule.alpha, rule.eta])
+    return (
+        np.zeros((n_groups, n_locations, n_filters * n_filters)),
+        np.zeros((n_samples, n_locations * n_filters)),
+        constants,
+    )
 
 
 def run_layer(
-    layer, params, spikes_in, *, learn, dt, record, update_every, options, emit
+    layer,
+    params,
+    spikes_in,
+    *,
+    learn,
+    dt,
+    record,
+    update_every,
+    options,
+    emit,
+    reward=None,
 ):
     """Run ``layer`` over the steps of ``spikes_in`` on the compiled engine.
 
@@ -386,7 +546,10 @@ def run_layer(
     )
     dtype = np.dtype(params.weights.dtype)
     projection = Projection(layer, params.weights, n_samples, dtype)
-    learn = learn and rule is not None
+    lateral_rule = layer._lateral_rule() if learn else None
+    lateral = params.lateral
+    if lateral_rule is not None and lateral is None:
+        lateral = layer.initial_lateral(dtype)  # the competition's, to learn
     population = Population(
         neuron,
         competition,
@@ -396,7 +559,11 @@ def run_layer(
         dtype,
         dt,
         learn and params.theta is not None,
+        lateral,
     )
+    learn = learn and rule is not None
+    lateral_learn = lateral_rule is not None
+    learns = learn or lateral_learn
     shape = population.shape  # (B, L, F)
     n_neurons = shape[1] * shape[2]
     neuron_form, has_ref, adaptive = _neuron_form(neuron, dt, dtype, shape[1:])
@@ -417,35 +584,70 @@ def run_layer(
         aux,
         flat(state.theta) if adaptive else zeros(),
         flat(population.counts),
-        flat(population.inhibition) if competition.inhibits else zeros(),
+        flat(population.inhibition) if population.inhibition is not None else zeros(),
     )
     shared = conn.weight_shape[0] == 1 and shape[1] > 1
+    if population.lateral is None:
+        lateral_matrix = np.zeros((0, 0, 0), dtype)
+    else:  # written in place at the weight updates when learned
+        lateral_matrix = np.array(population.lateral, dtype=dtype, order="C")
     competition_form = (
         int(competition.k or 0),
         float(competition.inhibition),
         float(competition.inhibition_between),
         *_neighbours(competition, conn.output_grid),
+        lateral_matrix,
     )
     geometry = (np.ascontiguousarray(conn.index, np.int64), *_members(projection))
     weights = np.asarray(params.weights, dtype=dtype, order="C")
     if learn or not weights.flags.writeable:  # one kernel type: writable weights
         weights = weights.copy()
+    reward_steps = None
     if learn:
-        kind, rule_par, terms, sliding = _rule_form(rule, dtype, dt, n_samples, n_steps)
+        kind, rule_par, terms, sliding, extra = _rule_form(
+            rule, dtype, dt, n_samples, n_steps
+        )
         pre_specs, post_specs = rule.pre_traces(), rule.post_traces()
+        if "reward" in rule.reads():
+            if reward is None:
+                raise ValueError(
+                    f"the rule {type(rule).__name__} of this layer is "
+                    "reward-modulated: pass simulate(..., reward=...), one reward "
+                    "per sample (or per step and sample)"
+                )
+            reward_steps = check_reward(reward, n_samples, n_steps)
+            if reward_steps.ndim == 1:
+                reward_steps = np.repeat(reward_steps[:, None], n_steps, axis=1)
+            else:  # (T, B) -> (B, T)
+                reward_steps = np.ascontiguousarray(reward_steps[:n_steps].T)
     else:
-        kind, rule_par, terms, sliding = 0, np.zeros(0, dtype), (), None
+        kind, rule_par, terms, sliding, extra = 0, np.zeros(0, dtype), (), None, {}
         pre_specs = post_specs = ()
     share = population.share
     # A serial batch steps all its samples together, one step at a time: when
     # it shares its thresholds, or when its rule couples the samples at every
     # step (BCM's threshold follows the batch's y**2).
     serial = share or sliding is not None
-    flags = (shared, bool(competition.inhibits), learn, serial)
+    inhibits = population.inhibition is not None
+    flags = (shared, inhibits, learn, serial, lateral_learn)
     plastic, n_groups = _plastic(
-        terms, pre_specs, post_specs, sliding, n_samples, dt, conn, learn, serial
+        terms,
+        pre_specs,
+        post_specs,
+        sliding,
+        n_samples,
+        dt,
+        conn,
+        learn,
+        serial,
+        extra,
+        reward_steps,
+        lateral_learn,
     )
-    group_start = _groups(n_samples, learn, n_groups)
+    group_start = _groups(n_samples, learns, n_groups)
+    lateral_plastic = _lateral_plastic(
+        lateral_rule, n_groups if lateral_learn else 0, n_samples, shape, dt
+    )
     scratch = (
         np.empty((n_samples, n_neurons), dtype),  # currents
         np.empty((n_samples, n_neurons), dtype),  # margins above threshold
@@ -475,13 +677,14 @@ def run_layer(
     overflow = np.zeros(1, np.int64)  # non-finite weight changes (the kernel's)
     rule_form = (int(kind), rule_par, overflow)
     bounds = np.array([layer.w_min, layer.w_max], dtype)
-    every = int(update_every or 0) if learn else 0
+    every = int(update_every or 0) if learns else 0
 
     def run_steps(g0, g1, t0, t1, every, finish=False):
         K.run_steps(
             g0, g1, t0, t1, every, finish, n_steps, group_start, chunk, inputs,
             geometry, weights, neuron_form, state_arrays, competition_form,
             flags, plastic, rule_form, bounds, scratch, records, shared_theta,
+            lateral_plastic,
         )  # fmt: skip
 
     n_threads = options.n_threads
@@ -513,15 +716,17 @@ def run_layer(
             )
             if every and t1 % every == 0:
                 run_steps(0, 0, t1, t1, 0, finish=True)  # the update only
-    if learn:
+    if learns:
         run_steps(0, 0, n_steps, n_steps, 0, finish=True)
     rec_spk, rec_v = records
+    if overflow[0]:
+        raise_overflow(rule if learn else lateral_rule, int(overflow[0]))
     if learn:
-        if overflow[0]:
-            raise_overflow(rule, int(overflow[0]))
         projection.set_weights(weights)
     new_params = LayerParams(
-        projection.normalised(), population.thresholds(n_steps * dt)
+        projection.normalised(),
+        population.thresholds(n_steps * dt),
+        lateral_matrix if lateral_learn else params.lateral,
     )
     records = {}
     if "spikes" in record:

@@ -26,10 +26,18 @@ class LayerParams(NamedTuple):
     theta : ndarray of shape (n_locations, n_filters) or None
         Learned threshold offsets of adaptive neurons (Diehl & Cook 2015), kept from
         sample to sample; None for neuron models without an adaptive threshold.
+    lateral : ndarray of shape (1 | n_locations, n_filters, n_filters) or None
+        Learned lateral inhibition: ``lateral[l, i, j] >= 0`` is the inhibitory
+        current a spike of filter ``i`` at location ``l`` sends to filter ``j``
+        of the same location in the next step (zero diagonal; one matrix shared
+        by every location when the weights are shared). It replaces the
+        competition's fixed ``inhibition``. None: the fixed inhibition (see
+        ``Layer.lateral_rule``).
     """
 
     weights: np.ndarray
     theta: np.ndarray | None = None
+    lateral: np.ndarray | None = None
 
 
 class SimulationResult(NamedTuple):
@@ -79,6 +87,26 @@ class Layer(BaseEstimator):
         to sum to ``norm`` (Diehl & Cook 2015 use 78.4 for 784 inputs).
     w_init : float, default=0.3
         Initial weights are uniform in ``[w_min, w_min + w_init * (w_max - w_min)]``.
+    lateral_rule : str or Rule, default=None
+        Plasticity rule of a learned lateral inhibition, or its name (the
+        inhibitory rule :class:`~stdp_lab.plasticity.InhibitorySTDP`,
+        ``"istdp"``). With a rule, the inhibition among the filters of a
+        location is a per-pair weight matrix (:attr:`LayerParams.lateral`),
+        initialised to the competition's ``inhibition`` (zero diagonal) and
+        changed by this rule while learning, its presynaptic side being the
+        inhibiting neuron and its postsynaptic side the inhibited one (both
+        the layer's own spikes); the matrices stay >= 0. An inhibitory rule
+        given as ``rule`` is taken as the lateral rule, and then the
+        feedforward weights do not learn. None: the competition's fixed
+        inhibition.
+
+    Notes
+    -----
+    The learned matrix acts in place of ``Competition.inhibition``: a spike of
+    filter ``i`` sends ``lateral[l, i, j]`` to every other filter ``j`` of
+    its location in the next step (with ``lateral[l, i, j] = inhibition`` this
+    is the fixed inhibition exactly); ``inhibition_between`` and the
+    selection of at most ``k`` winners stay the competition's.
     """
 
     _parameter_constraints = {
@@ -90,6 +118,7 @@ class Layer(BaseEstimator):
         "w_max": Interval(numbers.Real),
         "norm": [none, Interval(numbers.Real, 0.0, None, closed="neither")],
         "w_init": Interval(numbers.Real, 0.0, 1.0),
+        "lateral_rule": [none, InstanceOf(str, Rule)],
     }
 
     def __init__(
@@ -102,6 +131,7 @@ class Layer(BaseEstimator):
         w_max=1.0,
         norm=None,
         w_init=0.3,
+        lateral_rule=None,
     ):
         self.connectivity = connectivity
         self.neuron = neuron
@@ -111,6 +141,7 @@ class Layer(BaseEstimator):
         self.w_max = w_max
         self.norm = norm
         self.w_init = w_init
+        self.lateral_rule = lateral_rule
 
     # -- resolved parts --------------------------------------------------------
     def _parts(self):
@@ -134,9 +165,36 @@ class Layer(BaseEstimator):
         competition = make_competition(self.competition)
         competition._check()
         rule = None
-        if self.rule is not None:  # the rule reads the layer's bounds
+        if self.rule is not None and not make_rule(self.rule).inhibitory:
+            # the rule reads the layer's bounds
             rule = make_rule(self.rule)._with_bounds(self.w_min, self.w_max)
         return neuron, competition, rule
+
+    def _lateral_rule(self):
+        """The rule of the learned lateral inhibition (``lateral_rule``, or an
+        inhibitory ``rule``), with bounds ``(0, inf)``; None if none."""
+        validate_params(self, self._parameter_constraints)
+        lateral = self.lateral_rule
+        if self.rule is not None and make_rule(self.rule).inhibitory:
+            if lateral is not None:
+                raise ValueError(
+                    f"rule={self.rule!r} is an inhibitory rule, which learns the "
+                    "lateral inhibition, but lateral_rule is given too: give one"
+                )
+            lateral = self.rule
+        if lateral is None:
+            return None
+        return make_rule(lateral)._with_bounds(0.0, np.inf)
+
+    def initial_lateral(self, dtype=np.float64) -> np.ndarray:
+        """The lateral inhibition of the competition as a per-pair matrix
+        (1 | n_locations, n_filters, n_filters): ``inhibition`` off the
+        diagonal, 0 on it (the start of a learned lateral inhibition)."""
+        _, competition, _ = self._parts()
+        n_filters = self.connectivity.n_filters
+        n_sets = self.connectivity.weight_shape[0]
+        lateral = float(competition.inhibition) * (1.0 - np.eye(n_filters))
+        return np.repeat(lateral[None], n_sets, axis=0).astype(dtype)
 
     @property
     def output_shape(self) -> tuple[int, int]:
@@ -144,7 +202,8 @@ class Layer(BaseEstimator):
         return (self.connectivity.n_locations, self.connectivity.n_filters)
 
     def initial_params(self, rng: np.random.Generator, dtype=np.float64) -> LayerParams:
-        """Random initial weights and zero threshold offsets."""
+        """Random initial weights, zero threshold offsets and, with a lateral
+        rule, the competition's inhibition as the learned lateral matrix."""
         neuron, _, _ = self._parts()
         high = self.w_min + self.w_init * (self.w_max - self.w_min)
         weights = rng.uniform(self.w_min, high, size=self.connectivity.weight_shape)
@@ -154,7 +213,10 @@ class Layer(BaseEstimator):
         theta = None
         if _has_theta(neuron, self.output_shape):
             theta = np.zeros(self.output_shape, dtype=dtype)
-        return LayerParams(weights, theta)
+        lateral = None
+        if self._lateral_rule() is not None:
+            lateral = self.initial_lateral(dtype)
+        return LayerParams(weights, theta, lateral)
 
     def normalise(self, weights: np.ndarray) -> np.ndarray:
         """Scale each neuron's incoming weights to sum to ``norm``, inside the

@@ -18,7 +18,13 @@ import numpy as np
 from ..encoding import SpikeSteps
 from . import _quiet
 from ._layer import LayerParams
-from ._plasticity import make_accumulator
+from ._plasticity import (
+    LateralSynapses,
+    SteppedTraces,
+    check_reward,
+    make_accumulator,
+    reward_at,
+)
 from ._population import Population
 from ._projection import Projection
 
@@ -27,10 +33,17 @@ __all__ = ["LayerRun", "run_layer"]
 
 class LayerRun:
     """One layer's parts for one simulation: projection, population and, while
-    learning, the plasticity accumulator."""
+    learning, the plasticity accumulators (of the feedforward weights and of a
+    learned lateral inhibition)."""
 
-    def __init__(self, layer, params, n_samples, dtype, dt, learn, options):
+    def __init__(
+        self, layer, params, n_samples, dtype, dt, learn, options, reward=None
+    ):
         neuron, competition, rule = layer._parts()
+        lateral_rule = layer._lateral_rule() if learn else None
+        lateral = params.lateral
+        if lateral_rule is not None and lateral is None:
+            lateral = layer.initial_lateral(dtype)  # the competition's, to learn
         self.layer = layer
         self.projection = Projection(layer, params.weights, n_samples, dtype)
         adapt = learn and params.theta is not None
@@ -43,12 +56,36 @@ class LayerRun:
             dtype,
             dt,
             adapt,
+            lateral,
         )
-        self.plasticity = None
+        self.lateral = lateral
+        self.plasticity = self.lateral_plasticity = None
+        self.reads = ()
         if learn and rule is not None:
             self.plasticity = make_accumulator(
                 rule, self.projection, self.population.counts, dt, options
             )
+            self.reads = rule.reads()
+        if lateral_rule is not None:
+            self.lateral_synapses = LateralSynapses(
+                lateral, self.population.shape, dtype
+            )
+            rule_state = lateral_rule.initial_state(self.population.shape[1:], dtype)
+            self.lateral_plasticity = SteppedTraces(
+                lateral_rule, rule_state, self.lateral_synapses, dt
+            )
+            self.reads = (*self.reads, *lateral_rule.reads())
+        self.reward = None
+        if "reward" in self.reads:
+            if reward is None:
+                reader = rule if "reward" in rule.reads() else lateral_rule
+                raise ValueError(
+                    f"the rule {type(reader).__name__} of this layer is "
+                    "reward-modulated: pass simulate(..., reward=...), one reward "
+                    "per sample (or per step and sample)"
+                )
+            self.reward = check_reward(reward, n_samples)
+        self.t = 0  # steps taken
 
     def step(self, pre_spikes, current=None, pre_flat=None) -> np.ndarray:
         """One step; ``current`` (B, L * F) is computed here unless given, and
@@ -56,21 +93,43 @@ class LayerRun:
         if current is None:
             current = self.projection.currents(pre_spikes)  # (B, L * F)
         spikes, spiked = self.population.step(current)
+        extra = {}
+        if self.reads:  # what the rules read besides spikes and traces
+            if "v" in self.reads:
+                extra["v"] = self.population.state.v
+            if "reward" in self.reads:
+                extra["reward"] = reward_at(self.reward, self.t)
         if self.plasticity is not None:
-            self.plasticity.add(pre_spikes, pre_flat, spikes, spiked)
+            self.plasticity.add(pre_spikes, pre_flat, spikes, spiked, **extra)
+        if self.lateral_plasticity is not None:
+            flat = spikes.reshape(spikes.shape[0], -1)  # (B, L * F)
+            self.lateral_plasticity.add(flat, None, spikes, spiked, **extra)
+        self.t += 1
         return spikes
+
+    @property
+    def learns(self) -> bool:
+        return self.plasticity is not None or self.lateral_plasticity is not None
 
     def update_weights(self) -> None:
         """Apply the changes accumulated since the last update (then clip)."""
-        projection = self.projection
-        projection.add(self.plasticity.finish(projection.weights))
+        if self.plasticity is not None:
+            projection = self.projection
+            projection.add(self.plasticity.finish(projection.weights))
+        if self.lateral_plasticity is not None:
+            synapses = self.lateral_synapses
+            synapses.add(self.lateral_plasticity.finish(synapses.weights))
+            self.population.set_lateral(synapses.weights)
 
     def params(self, duration: float) -> LayerParams:
         """Parameters after a presentation of ``duration`` ms."""
-        if self.plasticity is not None:
+        if self.learns:
             self.update_weights()
         weights = self.projection.normalised()
-        return LayerParams(weights, self.population.thresholds(duration))
+        lateral = self.lateral
+        if self.lateral_plasticity is not None:
+            lateral = self.lateral_synapses.weights
+        return LayerParams(weights, self.population.thresholds(duration), lateral)
 
 
 def _largest_divisor(n: int, at_most: int) -> int:
@@ -78,7 +137,17 @@ def _largest_divisor(n: int, at_most: int) -> int:
 
 
 def run_layer(
-    layer, params, spikes_in, *, learn, dt, record, update_every, options, emit
+    layer,
+    params,
+    spikes_in,
+    *,
+    learn,
+    dt,
+    record,
+    update_every,
+    options,
+    emit,
+    reward=None,
 ):
     """Run ``layer`` over the steps of ``spikes_in``.
 
@@ -86,7 +155,8 @@ def run_layer(
     (B, L, F), the parameters after the presentation, ``{name: (T, B, L, F)
     array}`` for each recorded quantity, (if ``emit``) the layer's spikes as a
     :class:`~stdp_lab.encoding.SpikeSteps` for the next layer, and what the
-    engine did (see :class:`~._layer.SimulationResult`).
+    engine did (see :class:`~._layer.SimulationResult`). ``reward`` is the
+    samples' reward, (B,) or (T, B), for rules that read it.
     """
     n_inputs = layer.connectivity.n_inputs
     run = quiet = chunk = None
@@ -107,7 +177,7 @@ def run_layer(
                 )
             n_samples = x.shape[0]
             dtype = np.dtype(params.weights.dtype)
-            run = LayerRun(layer, params, n_samples, dtype, dt, learn, options)
+            run = LayerRun(layer, params, n_samples, dtype, dt, learn, options, reward)
             if csr is not None:
                 n_outputs = layer.connectivity.n_outputs
                 row_bytes = max(1, n_samples * n_outputs * dtype.itemsize)
@@ -138,7 +208,7 @@ def run_layer(
             out_flat.append(flat)
             out_counts.append(len(flat))
         n_steps += 1
-        if run.plasticity is not None and update_every is not None:
+        if run.learns and update_every is not None:
             if n_steps % update_every == 0:
                 run.update_weights()
     if run is None:

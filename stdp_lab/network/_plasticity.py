@@ -24,19 +24,107 @@ import numpy as np
 
 from ..plasticity import Activity
 
-__all__ = ["SteppedTraces", "PairSums", "make_accumulator"]
+__all__ = [
+    "SteppedTraces",
+    "PairSums",
+    "LateralSynapses",
+    "make_accumulator",
+    "check_reward",
+    "reward_at",
+]
 
 
 def make_accumulator(rule, projection, counts, dt, options):
     """The accumulator of ``rule``: :class:`PairSums` when the rule declares
-    pair terms, has no running state and ``options.pair_sums``, else
+    pair terms, has no running state, reads nothing but spikes and traces
+    (:meth:`~stdp_lab.plasticity.Rule.reads`) and ``options.pair_sums``, else
     :class:`SteppedTraces`."""
     n_locations, n_filters = projection.shape[1:]
     rule_state = rule.initial_state((n_locations, n_filters), projection.dtype)
-    terms = rule.pair_terms() if rule_state is None else None
+    terms = rule.pair_terms() if rule_state is None and not rule.reads() else None
     if terms is not None and options.pair_sums:
         return PairSums(rule, terms, projection, counts, dt, options)
     return SteppedTraces(rule, rule_state, projection, dt)
+
+
+def check_reward(reward, n_samples: int, n_steps: int | None = None) -> np.ndarray:
+    """``reward`` as float64 of shape (n_samples,) (the same at every step) or
+    (n_steps, n_samples) (one row per step; ``n_steps`` is checked when
+    known), with an error naming what is wrong."""
+    reward = np.asarray(reward, dtype=np.float64)
+    if reward.ndim == 1 and reward.shape == (n_samples,):
+        pass
+    elif reward.ndim == 2 and reward.shape[1] == n_samples:
+        if n_steps is not None and len(reward) < n_steps:
+            raise ValueError(
+                f"reward holds {len(reward)} steps but the input has {n_steps}"
+            )
+    else:
+        raise ValueError(
+            f"reward must have shape (n_samples,) = ({n_samples},) or (n_steps, "
+            f"n_samples), got {reward.shape}"
+        )
+    if not np.isfinite(reward).all():
+        raise ValueError("reward must be finite")
+    return reward
+
+
+def reward_at(reward: np.ndarray, t: int) -> np.ndarray:
+    """The samples' reward at step ``t`` (from :func:`check_reward`)."""
+    if reward.ndim == 1:
+        return reward
+    if t >= len(reward):
+        raise ValueError(f"reward holds {len(reward)} steps, the input has more")
+    return reward[t]
+
+
+class LateralSynapses:
+    """The learned lateral inhibition of a layer seen as a projection, for a
+    rule's accumulator (:class:`SteppedTraces`): the presynaptic side of the
+    synapses at location ``l`` is the layer's own ``n_filters`` neurons there
+    (a patch of size F, in the input layout (B, L * F)), the postsynaptic side
+    the same neurons; the weights are the matrices (1 | L, F, F).
+
+    Parameters
+    ----------
+    lateral : ndarray of shape (1 | n_locations, n_filters, n_filters)
+    shape : tuple
+        ``(n_samples, n_locations, n_filters)``.
+    dtype : numpy dtype
+    """
+
+    def __init__(self, lateral, shape, dtype):
+        self.weights = lateral
+        self.shape = shape  # (B, L, F)
+        self.dtype = np.dtype(dtype)
+        self.n_inputs = shape[1] * shape[2]
+
+    def patches(self, x: np.ndarray) -> np.ndarray:
+        """The layer's activity (B, L * F) or (B, L, F) as patches (B, L, F)."""
+        return x.reshape(self.shape)
+
+    def fold(self, dw) -> np.ndarray:
+        """A change (L, F, F) in the matrices' shape (summed over locations when
+        they are shared), in their dtype."""
+        dw = np.asarray(dw, dtype=self.dtype)
+        if len(self.weights) == 1:
+            return dw.sum(axis=0, keepdims=True)
+        return dw
+
+    def add(self, dw: np.ndarray) -> None:
+        """Add a change of the matrices' shape, keep them >= 0 and their
+        diagonal at 0 (a neuron does not inhibit itself); a change that is not
+        finite raises ValueError."""
+        if not np.isfinite(dw).all():
+            raise ValueError(
+                "the change of the lateral inhibition is not finite (NaN or "
+                "infinity): lower the learning rate of the lateral rule"
+            )
+        lateral = self.weights + dw
+        np.maximum(lateral, 0, out=lateral)
+        n_filters = lateral.shape[-1]
+        lateral[:, np.arange(n_filters), np.arange(n_filters)] = 0
+        self.weights = lateral
 
 
 class SteppedTraces:
@@ -69,8 +157,10 @@ class SteppedTraces:
         self.post_decay = [dtype.type(np.exp(-dt / s.tau)) for s in self.post_specs]
         self.dw = np.zeros(np.shape(projection.weights), dtype)  # (1|L, K, F)
 
-    def add(self, pre_spikes, pre_flat, post_spikes, post_flat):
-        """Take in one step's spikes (the flat indices are not needed here)."""
+    def add(self, pre_spikes, pre_flat, post_spikes, post_flat, v=None, reward=None):
+        """Take in one step's spikes (the flat indices are not needed here) and,
+        for a rule that reads them, the postsynaptic potential ``v`` (B, L, F)
+        and the samples' reward ``reward`` (B,)."""
         projection = self.projection
         for trace, decay in zip(self.pre_traces, self.pre_decay, strict=True):
             trace *= decay
@@ -81,7 +171,7 @@ class SteppedTraces:
             tuple(projection.patches(trace) for trace in self.pre_traces),  # (B,L,K)
             self.dt,
         )
-        post = Activity(post_spikes, tuple(self.post_traces), self.dt)
+        post = Activity(post_spikes, tuple(self.post_traces), self.dt, v, reward)
         weights = projection.weights
         if self.rule_state is None:
             dw = self.rule.delta(pre, post, weights)

@@ -33,10 +33,24 @@ class Population:
         sample (:meth:`NeuronModel.share_adaptation
         <stdp_lab.neurons.NeuronModel.share_adaptation>`), as the batch shares
         its weights; without learning each sample adapts on its own.
+    lateral : ndarray of shape (1 | n_locations, n_filters, n_filters) or None
+        Learned lateral inhibition (:attr:`LayerParams.lateral
+        <stdp_lab.network.LayerParams.lateral>`), in place of the
+        competition's fixed ``inhibition``; read, never written (a learning
+        layer replaces it with :meth:`set_lateral`).
     """
 
     def __init__(
-        self, neuron, competition, connectivity, theta, n_samples, dtype, dt, adapt
+        self,
+        neuron,
+        competition,
+        connectivity,
+        theta,
+        n_samples,
+        dtype,
+        dt,
+        adapt,
+        lateral=None,
     ):
         shape = (n_samples, connectivity.n_locations, connectivity.n_filters)
         self.neuron = neuron
@@ -57,7 +71,11 @@ class Population:
         self.share = self.adapt and n_samples > 1
         self.counts = np.zeros(shape, np.int32)  # spikes of the presentation
         self.select = competition.select if competition.k else None
-        self.inhibition = np.zeros(shape, dtype) if competition.inhibits else None
+        self.lateral = None
+        if lateral is not None:
+            self.set_lateral(lateral)
+        inhibits = competition.inhibits or lateral is not None
+        self.inhibition = np.zeros(shape, dtype) if inhibits else None
         neighbours = competition.neighbour_matrix(connectivity.output_grid)
         self.neighbours = None if neighbours is None else neighbours.astype(dtype)
 
@@ -74,7 +92,9 @@ class Population:
             self.state, current, self.dt, select=self.select
         )
         self.counts.reshape(-1)[spiked] += 1
-        if self.inhibition is not None:
+        if self.lateral is not None:
+            self._lateral_current(spiked)
+        elif self.inhibition is not None:
             self.competition.inhibitory_current(
                 spikes, self.neighbours, out=self.inhibition, spiked=spiked
             )
@@ -82,6 +102,44 @@ class Population:
             # Every sample's threshold also rises with the other samples' spikes.
             self.neuron.share_adaptation(self.state, spikes, self.dt, spiked=spiked)
         return spikes, spiked
+
+    def set_lateral(self, lateral: np.ndarray) -> None:
+        """Use the learned lateral inhibition ``lateral`` (1 | L, F, F) from the
+        next step on."""
+        n_locations, n_filters = self.shape[1:]
+        if np.ndim(lateral) != 3 or np.shape(lateral)[1:] != (n_filters, n_filters):
+            raise ValueError(
+                "params.lateral must have shape (1 | n_locations, n_filters, "
+                f"n_filters) = (1 | {n_locations}, {n_filters}, {n_filters}), "
+                f"got {np.shape(lateral)}"
+            )
+        if np.shape(lateral)[0] not in (1, n_locations):
+            raise ValueError(
+                f"params.lateral must hold 1 or {n_locations} matrices, got "
+                f"{np.shape(lateral)[0]}"
+            )
+        self.lateral = np.asarray(lateral, dtype=self.dtype)
+
+    def _lateral_current(self, spiked: np.ndarray) -> None:
+        """The inhibition of the next step from the learned matrices: each
+        spike of filter ``i`` at location ``l`` adds ``lateral[l, i]`` to its
+        location's filters (added in the order of the spikes), plus the
+        competition's ``inhibition_between`` per spike of a neighbouring
+        location."""
+        out = self.inhibition
+        n_samples, n_locations, n_filters = self.shape
+        out[...] = 0
+        if not spiked.size:
+            return
+        cell, f = np.divmod(spiked, n_filters)  # cell: b * L + l
+        loc = cell % n_locations if len(self.lateral) > 1 else 0
+        rows = out.reshape(-1, n_filters)  # (B * L, F), a view
+        np.add.at(rows, cell, self.lateral[loc, f])  # (n, F) rows, in order
+        if self.neighbours is not None:
+            per_location = np.zeros(n_samples * n_locations, dtype=self.dtype)
+            np.add.at(per_location, cell, 1)
+            near = self.competition._from_neighbours(per_location, self.neighbours)
+            out += near[..., None]  # (B, L, 1)
 
     def thresholds(self, duration: float) -> np.ndarray | None:
         """Learned threshold offsets after a presentation of ``duration`` ms.

@@ -72,6 +72,8 @@ def quiet_windows(run, record, options):
         plasticity.reads_every_neuron or run.projection.layer.w_min < 0
     ):
         return None  # the rule reads every neuron's traces at every step
+    if population.lateral is not None or run.lateral_plasticity is not None:
+        return None  # a learned lateral inhibition: not the competition's current
     if any(np.ndim(getattr(neuron, name)) for name in _param_names(type(neuron))):
         return None  # compact states need scalar parameters
     prepared = neuron._prepared(population.dt, population.dtype, ())

@@ -57,6 +57,7 @@ def simulate(
     update_every: int | None = None,
     engine: str = "auto",
     options: SimulationOptions | None = None,
+    reward=None,
 ) -> SimulationResult:
     """Run a stack of layers on a stream of input spikes, one step at a time.
 
@@ -91,6 +92,13 @@ def simulate(
     options : SimulationOptions or None, default=None
         Tuning of how the work is done (None: the defaults); results do not
         depend on it beyond float rounding.
+    reward : array-like of shape (n_samples,) or (n_steps, n_samples), optional
+        While learning, the reward of each sample, the third factor of the
+        reward-modulated rules (those whose :meth:`Rule.reads
+        <stdp_lab.plasticity.Rule.reads>` holds ``"reward"``: MSTDP, MSTDPET,
+        R-STDP), which need it: one value per sample, the same at every step,
+        or one row per step (a reward delivered at chosen steps, as in the
+        distal reward problem). Ignored by the other rules.
 
     Returns
     -------
@@ -106,7 +114,9 @@ def simulate(
     previous step; the neuron update and the selection of winners; the
     inhibition for the next step; while learning, the traces decay by
     ``exp(-dt / tau)``, the rule's change from this step's spikes and the
-    decayed traces is summed, then this step's spikes are added to the traces.
+    decayed traces (and, for rules that read them, the potentials at the end
+    of the step and this step's reward) is summed, then this step's spikes are
+    added to the traces.
     Layers run one after the other over the whole presentation (the network
     is feed-forward, so this is the same as stepping them together), each
     handing its spikes to the next.
@@ -158,6 +168,7 @@ def simulate(
                 update_every=update_every,
                 options=options,
                 emit=i + 1 < len(layers),
+                reward=reward,
             )
             counts.append(c)
             new_params.append(q)
@@ -187,7 +198,13 @@ def _blas_single_thread():
 
 
 def measure_stdp_window(
-    rule, delays, *, dt: float = 1.0, weight: float = 0.5, engine: str = "auto"
+    rule,
+    delays,
+    *,
+    dt: float = 1.0,
+    weight: float = 0.5,
+    engine: str = "auto",
+    reward: float = 1.0,
 ):
     """Weight change of one synapse for isolated pre/post pairs, through the simulator.
 
@@ -212,13 +229,30 @@ def measure_stdp_window(
         the weight past a bound is clipped to it.
     engine : {"auto", "numba", "numpy"}, default="auto"
         The simulation engine (see :func:`simulate`).
+    reward : float, default=1.0
+        The reward at every step, for reward-modulated rules (ignored by the
+        others).
 
     Returns
     -------
     dw : ndarray of shape (n_delays,)
+
+    Notes
+    -----
+    An inhibitory rule (:class:`~stdp_lab.plasticity.InhibitorySTDP`) is
+    measured on the synapse as it would change an inhibitory one (a layer
+    would otherwise run it on its lateral inhibition).
     """
+    import copy
+
     from ..connectivity import Dense
     from ..neurons import IF
+    from ..plasticity import make_rule
+
+    rule = make_rule(rule)
+    if rule.inhibitory:  # measured on the feedforward synapse
+        rule = copy.copy(rule)
+        rule.inhibitory = False
 
     delays = np.asarray(delays, dtype=np.float64)
     steps = np.rint(delays / dt).astype(int)  # (n,)
@@ -249,6 +283,7 @@ def measure_stdp_window(
             learn=True,
             dt=dt,
             engine=engine,
+            reward=np.full(1, reward),
         )
         dw[i] = out.params[0].weights[0, 0, 0] - weight
     return dw

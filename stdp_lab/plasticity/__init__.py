@@ -1,4 +1,5 @@
-"""Local plasticity rules: pair and triplet STDP, Hebb, Oja and BCM.
+"""Local plasticity rules: pair and triplet STDP, Hebb, Oja, BCM, reward-modulated
+(MSTDP, MSTDPET, R-STDP), voltage-based (Clopath) and inhibitory (Vogels) STDP.
 
 A rule sees the activity on the two sides of every synapse in one canonical
 layout and returns the weight change; it never writes weights and never knows
@@ -11,7 +12,10 @@ which connectivity it sits in::
 
 A rule declares the traces it reads with :meth:`Rule.pre_traces` and
 :meth:`Rule.post_traces` (a tuple of :class:`TraceSpec`); the simulator keeps
-them and passes them in the same order in :attr:`Activity.traces`.
+them and passes them in the same order in :attr:`Activity.traces`. A rule that
+reads more declares it with :meth:`Rule.reads`: ``"reward"`` (each sample's
+reward at the step, ``post.reward``, given to the simulator as an input) or
+``"v"`` (the postsynaptic membrane potential, ``post.v``).
 
 Timing convention
 -----------------
@@ -49,8 +53,11 @@ float32); boolean spikes are accepted.
 from __future__ import annotations
 
 from ._base import Activity, Rule, TraceSpec
+from .inhibitory import InhibitorySTDP
 from .rate import BCM, Hebbian, Oja
+from .reward import MSTDP, MSTDPET, RSTDP
 from .stdp import DiehlCookSTDP, PairSTDP, SimplifiedSTDP, TripletSTDP
+from .voltage import ClopathSTDP
 
 __all__ = [
     "TraceSpec",
@@ -63,6 +70,11 @@ __all__ = [
     "Hebbian",
     "Oja",
     "BCM",
+    "MSTDP",
+    "MSTDPET",
+    "RSTDP",
+    "ClopathSTDP",
+    "InhibitorySTDP",
     "RULES",
     "make_rule",
 ]
@@ -77,6 +89,11 @@ _RULE_FACTORIES = {
     "hebbian": (Hebbian, {}),
     "oja": (Oja, {}),
     "bcm": (BCM, {}),
+    "mstdp": (MSTDP, {}),
+    "mstdpet": (MSTDPET, {}),
+    "rstdp": (RSTDP, {}),
+    "clopath": (ClopathSTDP, {}),
+    "istdp": (InhibitorySTDP, {}),
 }
 
 #: Names accepted by :func:`make_rule`, each giving a default instance.

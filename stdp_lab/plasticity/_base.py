@@ -52,11 +52,22 @@ class Activity(NamedTuple):
         as they are before this step's spikes are added.
     dt : float, default=1.0
         The simulation step in ms (used by rules with a running state, BCM).
+    v : ndarray of shape (n_samples, n_locations, n_filters) or None
+        Postsynaptic side only, for rules that read ``"v"`` (:meth:`Rule.reads`):
+        the membrane potential of every neuron at the end of this step (after
+        the reset of the neurons that spiked). None otherwise.
+    reward : ndarray of shape (n_samples,) or None
+        Postsynaptic side only, for rules that read ``"reward"``
+        (:meth:`Rule.reads`): the reward of each sample at this step (the
+        third factor of reward-modulated rules, given to
+        :func:`~stdp_lab.network.simulate`). None otherwise.
     """
 
     spikes: np.ndarray
     traces: tuple
     dt: float = 1.0
+    v: np.ndarray | None = None
+    reward: np.ndarray | None = None
 
     @property
     def trace(self) -> np.ndarray:
@@ -139,6 +150,12 @@ class Rule(BaseEstimator):
     running quantity (BCM's threshold) also overrides :meth:`initial_state`;
     its ``delta`` then returns ``(dw, new_state)``.
 
+    A rule that reads more than the spikes and traces of the two sides says
+    so with :meth:`reads` (``"reward"``: the reward-modulated rules,
+    ``"v"``: the voltage-based rule); the simulator then fills those fields of
+    the postsynaptic :class:`Activity`. A rule meant for inhibitory synapses
+    (:attr:`inhibitory`) learns a layer's lateral inhibition.
+
     The weight bounds belong to the layer (``Layer.w_min``, ``Layer.w_max``),
     which clips to them after every update. A rule whose change depends on
     the distance to the bounds (soft bounds) reads them from :attr:`bounds`:
@@ -151,6 +168,11 @@ class Rule(BaseEstimator):
 
     #: name -> constraint of every hyperparameter; filled by subclasses.
     _parameter_constraints: dict = {}
+
+    #: Whether the rule is meant for inhibitory synapses: a layer then runs it
+    #: on its learned lateral inhibition (``Layer.lateral_rule``), not on its
+    #: feedforward weights.
+    inhibitory: bool = False
 
     def _with_bounds(self, w_min, w_max) -> Rule:
         """A shallow copy of the rule that reads the bounds ``(w_min, w_max)``
@@ -187,8 +209,24 @@ class Rule(BaseEstimator):
         """Postsynaptic traces the rule reads, in the order of ``post.traces``."""
         raise NotImplementedError
 
+    def reads(self) -> tuple[str, ...]:
+        """What the rule reads besides the spikes and its traces: any of
+        ``"reward"`` (``post.reward``, each sample's reward at the step) and
+        ``"v"`` (``post.v``, the postsynaptic membrane potential). The
+        simulator fills only the fields a rule reads (the others are None) and
+        refuses to run a rule that reads a reward without one. Default: none.
+        """
+        return ()
+
     def initial_state(self, shape, dtype=np.float64):
-        """Running state of shape ``(n_locations, n_filters)``; None if stateless."""
+        """Running state, None if stateless.
+
+        ``shape`` is ``(n_locations, n_filters)``. A state shared by the batch
+        (BCM's threshold) has that shape. A state per sample (an eligibility
+        trace per synapse, filtered membrane potentials) starts as an array
+        that broadcasts against the samples (a leading axis of length 1) and
+        ``delta`` returns it with one row per sample.
+        """
         return None
 
     def pair_terms(self):
@@ -239,8 +277,9 @@ class Rule(BaseEstimator):
             n_locations, n_filters).
         weights : ndarray broadcastable to (n_locations, patch_size, n_filters)
             Current weights (read only).
-        state : ndarray of shape (n_locations, n_filters), optional
-            Running state for rules whose :meth:`initial_state` is not None.
+        state : ndarray, optional
+            Running state for rules whose :meth:`initial_state` is not None
+            (see there for its shape).
 
         Returns
         -------
