@@ -42,6 +42,8 @@ exclude_patterns = [
     "_build",
     "Thumbs.db",
     ".DS_Store",
+    # fragments included by pages, not pages themselves.
+    "includes",
     # sphinx-gallery writes these next to the gallery; they are not pages.
     "auto_examples/*.ipynb",
     "auto_examples/*.py",
