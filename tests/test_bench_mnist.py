@@ -15,6 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.datasets import load_digits
+from sklearn.metrics import confusion_matrix
+from sklearn.model_selection import StratifiedKFold, cross_val_score
 
 from stdp_lab.datasets import load_mnist
 
@@ -95,7 +98,7 @@ MEANS = {
     "linear_accuracies_1000_labels": "linear_accuracy_1000_labels",
     "random_baseline_accuracies_1000_labels": "random_baseline_accuracy_1000_labels",
 }
-KEYS_NEW = {"data", "n_labels_small", *MEANS}
+KEYS_NEW = {"data", "n_labels_small", "readout_C_grid", "confusion_pairs", *MEANS}
 
 
 def _arrays(n_train=12, n_test=6, seed=0):
@@ -319,6 +322,42 @@ def test_main_on_a_tiny_npz(tmp_path):
         if "accurac" in key:
             values = value if isinstance(value, list) else [value]
             assert all(0.0 <= v <= 1.0 for v in values), key
+    assert results["readout_C"] in results["readout_C_grid"]
+    for pairs in results["confusion_pairs"].values():
+        assert all(true != pred and count >= 1 for true, pred, count in pairs)
     for per_seed, mean in MEANS.items():
         assert len(results[per_seed]) == 2, per_seed
         assert results[mean] == pytest.approx(np.mean(results[per_seed])), mean
+
+
+def test_confusion_pairs_match_the_confusion_matrix():
+    rng = np.random.default_rng(0)
+    y_true = rng.integers(0, 4, size=300)
+    y_pred = np.where(rng.random(300) < 0.6, y_true, rng.integers(0, 4, size=300))
+    matrix = confusion_matrix(y_true, y_pred)
+    np.fill_diagonal(matrix, 0)
+    pairs = bench_mnist.confusion_pairs(y_true, y_pred, n=20)
+    assert sum(count for _, _, count in pairs) == matrix.sum()  # all 12 pairs
+    for true, pred, count in pairs:
+        assert matrix[true, pred] == count
+    counts = [count for _, _, count in pairs]
+    assert counts == sorted(counts, reverse=True)
+    assert bench_mnist.confusion_pairs(y_true, y_pred, n=3) == pairs[:3]
+
+
+def test_readout_chooses_C_by_cross_validation(monkeypatch):
+    """The C chosen is the grid value whose mean accuracy over the folds,
+    recomputed here with cross_val_score, is the highest: on this grid and
+    data an inner one, so neither end of the grid would pass."""
+    monkeypatch.setattr(bench_mnist, "C_GRID", (0.001, 0.1, 10.0, 1000.0))
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:400], y[:400]
+    model = bench_mnist.fit_readout(X, y)
+    C = bench_mnist.chosen_C(model)
+    cv = StratifiedKFold(bench_mnist.CV_FOLDS)
+    scores = {
+        c: cross_val_score(bench_mnist.readout(C=c), X, y, cv=cv).mean()
+        for c in bench_mnist.C_GRID
+    }
+    assert C == max(scores, key=scores.get) == 10.0
+    assert bench_mnist.chosen_C(bench_mnist.readout(C=0.5).fit(X, y)) == 0.5
