@@ -98,6 +98,7 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from stdp_lab import SpikeCountClassifier
+from stdp_lab.cli._common import _positive_int
 from stdp_lab.datasets import load_mnist
 from stdp_lab.encoding import PoissonEncoder
 from stdp_lab.plasticity import PairSTDP
@@ -446,10 +447,14 @@ def readout_accuracy(F_train, y_train, F_test, y_test):
     return float(fit_readout(F_train, y_train).score(F_test, y_test))
 
 
+def fit_vote(G_train, y_train, weighting=VOTE_WEIGHTING):
+    """The vote (``SpikeCountClassifier``) fitted on counts ``G_train``."""
+    return SpikeCountClassifier(weighting=weighting).fit(G_train, y_train)
+
+
 def vote_accuracy(G_train, y_train, G_test, y_test, weighting=VOTE_WEIGHTING):
-    """Test accuracy of the vote (``SpikeCountClassifier``) on counts ``G_*``."""
-    vote = SpikeCountClassifier(weighting=weighting).fit(G_train, y_train)
-    return float(vote.score(G_test, y_test))
+    """Test accuracy of the vote (``fit_vote``) on counts ``G_*``."""
+    return float(fit_vote(G_train, y_train, weighting).score(G_test, y_test))
 
 
 def second_layer(F_train, F_test, n_jobs, verbose):
@@ -463,14 +468,6 @@ def second_layer(F_train, F_test, n_jobs, verbose):
         Binarizer(threshold=VOTE_THRESHOLD), FeatureUnion(layers, n_jobs=n_jobs)
     )
     return fit_transform(second, F_train, F_train, F_test)
-
-
-def _positive_int(text):
-    """An integer of at least 1, for argparse."""
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
-    return value
 
 
 def main(argv=None) -> int:
@@ -554,8 +551,7 @@ def main(argv=None) -> int:
     linear = fit_readout(F_train, y_train)
     linear_predicted = linear.predict(F_test)
     linear_accuracy = float(np.mean(linear_predicted == y_test))
-    vote = SpikeCountClassifier(weighting=VOTE_WEIGHTING).fit(G_train, y_train)
-    vote_predicted = vote.predict(G_test)
+    vote_predicted = fit_vote(G_train, y_train).predict(G_test)
     vote_acc = float(np.mean(vote_predicted == y_test))
     assignment_accuracy = vote_accuracy(G_train, y_train, G_test, y_test, "assignment")
     conv_vote_accuracy = vote_accuracy(V_train, y_train, V_test, y_test, "assignment")
